@@ -1,0 +1,188 @@
+/**
+ * `eventsync sync`: keep a sink in step with the API's events feed. With no API configured
+ * it syncs from an embedded sandbox, so the first run shows the whole thing working.
+ */
+import { rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  EVENT_TYPES,
+  isEventType,
+  keyHint,
+  Poller,
+  ValidationError,
+  type ClientConfig,
+  type PresetName,
+  type Sink,
+  type SyncState,
+} from '@eventsync/core';
+import { createNodeClient, FileCursorStore, NdjsonFileSink, NdjsonStreamSink, type NodeClient } from '@eventsync/core/node';
+import { startSandbox, type Sandbox } from '@eventsync/sandbox';
+import { resolveConnection, type ConnectionFlags } from '../connection.js';
+import { parseDuration, parseInstant } from '../durations.js';
+import { StatusLine } from '../status-line.js';
+import { UsageError } from '../usage-error.js';
+
+export interface SyncFlags extends ConnectionFlags {
+  readonly out?: string;
+  readonly stdout?: boolean;
+  readonly stateDir?: string;
+  readonly dataDir: string;
+  readonly types?: string;
+  readonly since?: string;
+  readonly once?: boolean;
+  readonly pollInterval: string;
+  readonly lookback?: string;
+  readonly pageSize: string;
+  readonly status?: boolean;
+}
+
+export interface SyncIO {
+  readonly env: NodeJS.ProcessEnv;
+  readonly stdout: NodeJS.WriteStream;
+  readonly stderr: NodeJS.WriteStream;
+  /** Resolves when the user asks to stop (SIGINT/SIGTERM). */
+  readonly stopRequested: Promise<void>;
+}
+
+/** Events per second of the embedded sandbox's generator: enough to watch, little enough to read. */
+const EMBEDDED_RATE = 20;
+const EMBEDDED_BACKLOG = 2_000;
+
+export async function runSync(flags: SyncFlags, io: SyncIO): Promise<void> {
+  const startedAt = Date.now();
+  const types = parseTypes(flags.types);
+  const pageSize = parsePageSize(flags.pageSize);
+  const pollIntervalMs = parseDuration(flags.pollInterval, '--poll-interval');
+  const lookbackMs = flags.lookback === undefined ? undefined : parseDuration(flags.lookback, '--lookback');
+  const connection = resolveConnection(flags, io.env);
+
+  let sandbox: Sandbox | undefined;
+  let config: ClientConfig;
+  let dataDir = resolve(flags.dataDir);
+  if (connection.kind === 'none') {
+    sandbox = await startEmbeddedSandbox(connection.preset);
+    config = { baseUrl: sandbox.url, apiKey: sandbox.apiKey, preset: connection.preset };
+    // The embedded sandbox is new on every run, so its checkpoint and file are too.
+    dataDir = join(dataDir, 'sandbox');
+    await rm(dataDir, { recursive: true, force: true });
+    io.stderr.write(
+      `eventsync: no API configured (EVENTSYNC_BASE_URL, EVENTSYNC_API_KEY), so syncing from an embedded sandbox at ${sandbox.baseUrl}\n` +
+        `eventsync: it generates ${EMBEDDED_RATE} events/s after a backlog of ${EMBEDDED_BACKLOG}; set both variables to sync a real API.\n`,
+    );
+  } else {
+    config = connection.config;
+  }
+
+  const client = createNodeClient(config);
+  const outPath = flags.stdout ? undefined : resolve(flags.out ?? join(dataDir, 'events.ndjson'));
+  const stateDir = resolve(flags.stateDir ?? join(dataDir, 'state'));
+  const sink: Sink<number | undefined> = outPath ? new NdjsonFileSink(outPath) : new NdjsonStreamSink(io.stdout);
+  const store = new FileCursorStore<SyncState<number | undefined>>(join(stateDir, 'checkpoint.json'));
+  const source = { baseUrl: client.config.baseUrl, basePath: client.config.basePath, types: [...types].sort() };
+  let statusLine: StatusLine | undefined;
+  try {
+    const me = await client.me();
+    io.stderr.write(
+      `eventsync: syncing ${me.tenant.slug} as key "${me.key.name}" (${keyHint(client.config.apiKey)}) into ${outPath ?? 'stdout'}; checkpoint in ${stateDir}\n`,
+    );
+    const saved = await store.load();
+    checkSameSource(saved?.source, source, stateDir);
+    const startAt = flags.since === undefined ? undefined : parseInstant(flags.since, '--since', startedAt);
+    if (saved && startAt) io.stderr.write(`eventsync: --since ignored: resuming from the checkpoint in ${stateDir}\n`);
+
+    const poller = new Poller<number | undefined>({
+      feed: client.events,
+      sink,
+      store,
+      now: Date.now,
+      sleep: (ms) => sleep(ms),
+      types,
+      pageSize,
+      pollIntervalMs,
+      checkpoint: lookbackMs === undefined ? {} : { lookbackMs },
+      source,
+      ...(startAt ? { startAt } : {}),
+    });
+    await poller.open();
+    void io.stopRequested.then(() => poller.stop());
+
+    if (flags.status !== false) {
+      statusLine = new StatusLine(
+        {
+          progress: () => poller.progress,
+          bucket: () => client.api.buckets.get(client.config.policies.read.bucket),
+          note: () => pauseNote(client),
+        },
+        { stream: io.stderr },
+      );
+      statusLine.start();
+    }
+    try {
+      if (flags.once) await poller.drainUntil(startedAt);
+      else await poller.run();
+    } catch (error) {
+      throw explainRetention(error, stateDir);
+    }
+    statusLine?.stop();
+    statusLine = undefined;
+    const { delivered, duplicatesSkipped, watermark } = poller.progress;
+    io.stderr.write(
+      `eventsync: ${delivered} events written, ${duplicatesSkipped} re-read and skipped, in ${((Date.now() - startedAt) / 1000).toFixed(1)} s; ` +
+        `complete up to ${watermark === null ? '-' : new Date(watermark).toISOString()}\n`,
+    );
+  } finally {
+    statusLine?.stop();
+    await sink.close();
+    client.close();
+    await sandbox?.stop();
+  }
+}
+
+async function startEmbeddedSandbox(preset: PresetName): Promise<Sandbox> {
+  return startSandbox({
+    preset,
+    seed: Date.now() % 1_000_000,
+    backlog: { count: EMBEDDED_BACKLOG, spanMs: 60 * 60 * 1000 },
+    generator: { ratePerSecond: EMBEDDED_RATE },
+  });
+}
+
+function parseTypes(text: string | undefined): string[] {
+  if (text === undefined || text.trim() === '' || text.trim() === '*') return [];
+  const types = text.split(',').map((type) => type.trim()).filter(Boolean);
+  const unknown = types.filter((type) => !isEventType(type));
+  if (unknown.length > 0) {
+    throw new UsageError(`unknown event type ${unknown.map((type) => `"${type}"`).join(', ')}; types are lower-case: ${EVENT_TYPES.join(', ')}`);
+  }
+  return types;
+}
+
+function parsePageSize(text: string): number {
+  const size = Number(text);
+  if (!Number.isInteger(size) || size < 1 || size > 100) throw new UsageError(`--page-size takes a whole number from 1 to 100; got "${text}"`);
+  return size;
+}
+
+function checkSameSource(saved: Readonly<Record<string, unknown>> | undefined, current: Record<string, unknown>, stateDir: string): void {
+  if (!saved || JSON.stringify(saved) === JSON.stringify(current)) return;
+  throw new UsageError(
+    `the checkpoint in ${stateDir} belongs to another sync (${JSON.stringify(saved)}); ` +
+      `this one is ${JSON.stringify(current)}. Use another --state-dir and --out, or move that directory aside to start over.`,
+  );
+}
+
+function pauseNote(client: NodeClient): string | undefined {
+  const { pausedUntil } = client.limiter.status(client.config.policies.read.bucket);
+  const left = pausedUntil - Date.now();
+  return left > 0 ? `paused ${Math.ceil(left / 1000)} s by the API's rate limit` : undefined;
+}
+
+/** A checkpoint older than the feed's retention is a gap that no retry closes: say so, and how to go on. */
+function explainRetention(error: unknown, stateDir: string): unknown {
+  if (!(error instanceof ValidationError) || error.field !== 'since') return error;
+  return new UsageError(
+    `${error.message}\nThe checkpoint in ${stateDir} is older than the API keeps events, so some events are gone from the feed. ` +
+      'To resume from the oldest event still kept (accepting that gap), move that directory aside and run again with --since set to the time the message names.',
+  );
+}

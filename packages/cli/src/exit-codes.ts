@@ -1,0 +1,41 @@
+/**
+ * Exit codes and the one-line messages a user sees. No stack traces for user errors:
+ * every message says what went wrong and what to do; EVENTSYNC_DEBUG=1 adds the stack.
+ */
+import {
+  ApiError,
+  AuthError,
+  ConfigError,
+  EventsyncError,
+  InvalidInputError,
+  NetworkError,
+  ScopeError,
+} from '@eventsync/core';
+import { UsageError } from './usage-error.js';
+
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  unauthorized: 3,
+  forbidden: 4,
+  unreachable: 5,
+  api: 6,
+  interrupted: 130,
+} as const;
+
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof UsageError || error instanceof ConfigError || error instanceof InvalidInputError) return EXIT.usage;
+  if (error instanceof AuthError) return EXIT.unauthorized;
+  if (error instanceof ScopeError) return EXIT.forbidden;
+  if (error instanceof NetworkError) return EXIT.unreachable;
+  if (error instanceof ApiError) return EXIT.api;
+  return EXIT.failure;
+}
+
+export function describeError(error: unknown, debug: boolean): string {
+  if (!(error instanceof Error)) return String(error);
+  const known = error instanceof EventsyncError || error instanceof UsageError;
+  if (known && !debug) return error.message;
+  return debug ? (error.stack ?? error.message) : `${error.message}\n(unexpected error: run with EVENTSYNC_DEBUG=1 for details)`;
+}

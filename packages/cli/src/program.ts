@@ -1,0 +1,99 @@
+/** The `eventsync` command line: options, help texts and the wiring to each command. */
+import { Command, CommanderError, Option } from 'commander';
+import { DEFAULT_PRESET, PRESET_NAMES } from '@eventsync/core';
+import { runEventsList, type EventsListFlags } from './commands/events-list.js';
+import { runSandbox, type SandboxFlags } from './commands/sandbox.js';
+import { runSync, type SyncFlags } from './commands/sync.js';
+import { describeError, EXIT, exitCodeFor } from './exit-codes.js';
+
+export interface CliIO {
+  readonly env: NodeJS.ProcessEnv;
+  readonly stdout: NodeJS.WriteStream;
+  readonly stderr: NodeJS.WriteStream;
+  readonly stopRequested: Promise<void>;
+}
+
+const CONNECTION_HELP = `
+Connection (flags win over the environment):
+  EVENTSYNC_BASE_URL   origin of the API, e.g. https://api.example.com
+  EVENTSYNC_API_KEY    the API key (prefer this to --api-key, which other users can see in ps)
+  EVENTSYNC_PRESET     API variant: ${PRESET_NAMES.join(', ')} (default ${DEFAULT_PRESET})
+  EVENTSYNC_BASE_PATH  override the preset's base path, e.g. /api/v1/partner`;
+
+function connectionOptions(command: Command): Command {
+  return command
+    .option('--base-url <url>', 'API origin (default $EVENTSYNC_BASE_URL)')
+    .option('--api-key <key>', 'API key (default $EVENTSYNC_API_KEY)')
+    .addOption(new Option('--preset <name>', 'API variant (default $EVENTSYNC_PRESET or integration)').choices([...PRESET_NAMES]));
+}
+
+export function buildProgram(io: CliIO): Command {
+  const program = new Command('eventsync')
+    .description('Keep a system in sync with an integration API\'s events: feed polling with checkpoints that lose nothing.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
+    .exitOverride();
+
+  connectionOptions(
+    program
+      .command('sync')
+      .description('Sync events into an NDJSON file (or stdout). With no API configured, syncs from an embedded sandbox.')
+      .option('--out <file>', 'NDJSON file to append events to (default <data-dir>/events.ndjson)')
+      .option('--stdout', 'write events to stdout instead of a file (a crash may repeat up to one page)')
+      .option('--data-dir <dir>', 'where the file and state go by default', './eventsync-data')
+      .option('--state-dir <dir>', 'checkpoint directory (default <data-dir>/state)')
+      .option('--types <list>', 'comma-separated event types (default all)')
+      .option('--since <time>', 'first run only: start at an ISO time or a duration ago (2h, 7d); default the oldest kept event')
+      .option('--once', 'drain every event created before now, then exit 0')
+      .option('--poll-interval <duration>', 'pause between polls once caught up', '2s')
+      .option('--lookback <duration>', 'how late events may appear; at least the API\'s 10 s visibility lag (default 15s)')
+      .option('--page-size <n>', 'events per request, 1-100', '100')
+      .option('--no-status', 'no status line / progress lines on stderr'),
+  )
+    .addHelpText('after', CONNECTION_HELP)
+    .action((flags: SyncFlags) => runSync(flags, io));
+
+  const events = program.command('events').description('Read the events feed');
+  connectionOptions(
+    events
+      .command('list')
+      .description('List events, newest first by default')
+      .option('--since <time>', 'ISO time or duration ago (2h)')
+      .option('--until <time>', 'ISO time or duration ago, exclusive')
+      .option('--types <list>', 'comma-separated event types')
+      .option('--limit <n>', 'how many events to show', '20')
+      .option('--order <order>', 'asc or desc', 'desc')
+      .option('--json', 'NDJSON instead of a table'),
+  )
+    .addHelpText('after', CONNECTION_HELP)
+    .action((flags: EventsListFlags) => runEventsList(flags, io));
+
+  program
+    .command('sandbox')
+    .description('Run the API locally: events feed, records, rate limits; prints its URL and key')
+    .option('--port <port>', 'port to listen on (0 picks a free one)', '4010')
+    .addOption(new Option('--preset <name>', 'API variant to imitate').choices([...PRESET_NAMES]).default(DEFAULT_PRESET))
+    .option('--rate <n>', 'events generated per second', '5')
+    .option('--backlog <n>', 'events already in the feed at start', '1000')
+    .option('--lag <duration>', 'visibility lag (default 10s, as the contract says)')
+    .option('--types <list>', 'only generate these event types')
+    .option('--seed <n>', 'seed for deterministic ids and data')
+    .option('--unlimited', 'no rate limits')
+    .action((flags: SandboxFlags) => runSandbox(flags, io));
+
+  return program;
+}
+
+/** Runs the command line and returns the exit code; never throws. */
+export async function main(argv: readonly string[], io: CliIO): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    io.stderr.write(`eventsync: ${describeError(error, io.env.EVENTSYNC_DEBUG === '1')}\n`);
+    return exitCodeFor(error);
+  }
+}

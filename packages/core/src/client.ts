@@ -1,0 +1,185 @@
+/**
+ * One request, done right: auth header, base path, limiter, typed errors, retries. Every
+ * higher-level call (feed, records, subscriptions) goes through `ApiClient.request`.
+ */
+import { randomUUID } from 'node:crypto';
+import { keyHint, resolveConfig, type BucketKind, type ClientConfig, type ResolvedConfig } from './config.js';
+import { errorFromResponse, errorFromTransport, type FailureContext } from './error-mapping.js';
+import { ResponseFormatError, type EventsyncError } from './errors.js';
+import { decideRetry, parseRetryAfter } from './retry.js';
+import { UNLIMITED, type HttpMethod, type HttpRequest, type HttpResponse, type Limiter, type RateLimitObservation, type Runtime } from './transport.js';
+
+export type QueryValue = string | number | boolean | undefined;
+
+export interface RequestOptions {
+  readonly method: HttpMethod;
+  /** Path under the base path, e.g. `/events`. */
+  readonly path: string;
+  readonly query?: Readonly<Record<string, QueryValue>>;
+  readonly body?: unknown;
+  /** Which rate-limit bucket the call counts against; GET reads, everything else writes. */
+  readonly bucket?: BucketKind;
+  /** For POST: a key makes the call safe to retry. One is generated when absent; `false` sends none (and so never retries). */
+  readonly idempotencyKey?: string | false;
+}
+
+/** The latest rate-limit reading of a bucket, for status lines. */
+export interface BucketReading {
+  readonly limit: number | undefined;
+  readonly remaining: number | undefined;
+  readonly at: number;
+}
+
+export interface ClientStats {
+  requests: number;
+  retries: number;
+  rateLimited: number;
+  unavailable: number;
+}
+
+export class ApiClient {
+  readonly config: ResolvedConfig;
+  readonly stats: ClientStats = { requests: 0, retries: 0, rateLimited: 0, unavailable: 0 };
+  /** Latest X-RateLimit-* reading per bucket name. */
+  readonly buckets = new Map<string, BucketReading>();
+  private readonly limiter: Limiter;
+  private readonly random: () => number;
+  private readonly newIdempotencyKey: () => string;
+  private readonly keyHint: string;
+  private readonly authHeader: Readonly<Record<string, string>>;
+
+  constructor(
+    config: ClientConfig | ResolvedConfig,
+    readonly runtime: Runtime,
+  ) {
+    this.config = 'preset' in config && typeof config.preset === 'object' ? config : resolveConfig(config as ClientConfig);
+    this.limiter = runtime.limiter ?? UNLIMITED;
+    this.random = runtime.random ?? Math.random;
+    this.newIdempotencyKey = runtime.newIdempotencyKey ?? randomUUID;
+    this.keyHint = keyHint(this.config.apiKey);
+    this.authHeader =
+      this.config.authStyle === 'bearer' ? { Authorization: `Bearer ${this.config.apiKey}` } : { 'X-Api-Key': this.config.apiKey };
+  }
+
+  /** Sends the request, retrying as `decideRetry` allows; resolves with the parsed JSON body (undefined for an empty one). */
+  async request<T>(options: RequestOptions): Promise<T> {
+    const request = this.buildRequest(options);
+    const bucket = this.config.policies[options.bucket ?? (options.method === 'GET' ? 'read' : 'write')].bucket;
+    const context: AttemptContext = { config: this.config, keyHint: this.keyHint, method: options.method, path: options.path };
+    for (let attempt = 1; ; attempt++) {
+      const outcome = await this.attempt(request, bucket, context);
+      if (outcome.ok) return parseBody<T>(outcome.response, context);
+      const { error } = outcome;
+      const decision = decideRetry({
+        attempt,
+        error,
+        method: options.method,
+        hasIdempotencyKey: 'Idempotency-Key' in request.headers,
+        options: this.config.retry,
+        random: this.random,
+      });
+      if (!decision.retry) throw error;
+      this.stats.retries++;
+      await this.runtime.sleep(decision.delayMs);
+    }
+  }
+
+  /** One round trip: the response when it is a success, else the error to consider retrying. */
+  private async attempt(request: HttpRequest, bucket: string, context: AttemptContext): Promise<AttemptOutcome> {
+    this.stats.requests++;
+    let response: HttpResponse;
+    try {
+      response = await this.limiter.schedule(bucket, () => this.runtime.transport(request));
+    } catch (thrown) {
+      return { ok: false, error: errorFromTransport(thrown, { ...context, now: this.runtime.now(), url: request.url }) };
+    }
+    const now = this.runtime.now();
+    const observation = readRateLimit(response, now);
+    this.limiter.observe(bucket, observation);
+    if (observation.limit !== undefined || observation.remaining !== undefined) {
+      this.buckets.set(bucket, { limit: observation.limit, remaining: observation.remaining, at: now });
+    }
+    if (response.status >= 200 && response.status < 300) return { ok: true, response };
+    if (response.status === 429) this.stats.rateLimited++;
+    if (response.status === 503) this.stats.unavailable++;
+    return { ok: false, error: errorFromResponse(response, { ...context, now }) };
+  }
+
+  private buildRequest(options: RequestOptions): HttpRequest {
+    const headers: Record<string, string> = {
+      Accept: 'application/json',
+      'User-Agent': this.config.userAgent,
+      ...this.authHeader,
+    };
+    let body: string | undefined;
+    if (options.body !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      body = JSON.stringify(options.body);
+    }
+    if (options.method === 'POST' && options.idempotencyKey !== false) {
+      headers['Idempotency-Key'] = options.idempotencyKey ?? this.newIdempotencyKey();
+    }
+    return {
+      method: options.method,
+      url: this.url(options.path, options.query),
+      headers,
+      ...(body === undefined ? {} : { body }),
+      timeoutMs: this.config.timeoutMs,
+    };
+  }
+
+  /** Absolute URL of a path under the base path. */
+  url(path: string, query?: Readonly<Record<string, QueryValue>>): string {
+    const search = Object.entries(query ?? {})
+      .filter((entry): entry is [string, string | number | boolean] => entry[1] !== undefined)
+      .map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(String(value))}`)
+      .join('&');
+    return `${this.config.baseUrl}${this.config.basePath}${path}${search ? `?${search}` : ''}`;
+  }
+}
+
+type AttemptContext = Omit<FailureContext, 'now'>;
+type AttemptOutcome = { readonly ok: true; readonly response: HttpResponse } | { readonly ok: false; readonly error: EventsyncError };
+
+function parseBody<T>(response: HttpResponse, context: AttemptContext): T {
+  if (response.body === '' || response.status === 204) return undefined as T;
+  try {
+    return JSON.parse(response.body) as T;
+  } catch {
+    throw new ResponseFormatError(
+      `${context.method} ${context.path} answered ${response.status} with a body that is not JSON; is the base URL pointing at the API?`,
+      { status: response.status, code: 'invalid_response', method: context.method, path: context.path, keyHint: context.keyHint },
+    );
+  }
+}
+
+function readRateLimit(response: HttpResponse, now: number): RateLimitObservation {
+  const number = (name: string): number | undefined => {
+    const value = response.headers[name];
+    if (value === undefined || value.trim() === '') return undefined;
+    const parsed = Number(value);
+    return Number.isFinite(parsed) ? parsed : undefined;
+  };
+  const reset = number('x-ratelimit-reset');
+  const observation: RateLimitObservation = {
+    status: response.status,
+    limit: number('x-ratelimit-limit'),
+    remaining: number('x-ratelimit-remaining'),
+    resetMs: reset === undefined ? undefined : reset * 1000,
+  };
+  if (response.status !== 429) return observation;
+  return {
+    ...observation,
+    retryAfterMs: parseRetryAfter(response.headers['retry-after'], now),
+    policy: policyFromBody(response.body),
+  };
+}
+
+function policyFromBody(text: string): string | undefined {
+  try {
+    const policy = (JSON.parse(text) as { error?: { policy?: unknown } }).error?.policy;
+    return typeof policy === 'string' ? policy : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * Checkpoints that lose nothing and repeat nothing, although the feed shows events up to
+ * 10 s late and out of commit order (contract §5).
+ *
+ * A checkpoint is a watermark W plus the ids already delivered whose `created_at >= W`.
+ * Invariant: every event with `created_at < W` has been delivered. Each pass asks for
+ * `since = W` (inclusive) up to `until = now - settle`, skips the ids it already holds, and
+ * after each page moves W forward only as far as is provably complete:
+ *
+ * A page requested at time t covers the stretch of the feed after the previous page. An
+ * event in that stretch that the page did not return was not yet visible at t, so its
+ * `created_at` is later than `t - lag`. Hence W may not pass `t - lookback` (lookback =
+ * lag + a clock-skew margin) for the first page whose stretch reaches that recent, and
+ * every later page of the pass inherits that floor. Old stretches (a backfill) are
+ * complete as soon as they are read, so W follows the last event read.
+ *
+ * Ids are kept only from W on, so the set holds the boundary ids during a backfill and
+ * about `lookback x event rate` ids when tailing.
+ */
+import { VISIBILITY_LAG_MS } from './config.js';
+import type { FeedPage } from './events.js';
+import type { EventEnvelope } from './types.js';
+
+/** What a CursorStore persists: JSON-friendly. */
+export interface Checkpoint {
+  /** ISO 8601; null before the first page: read from the oldest retained event. */
+  readonly watermark: string | null;
+  /** `[id, created_at]` of delivered events with `created_at >= watermark`. */
+  readonly seen: ReadonlyArray<readonly [string, string]>;
+}
+
+/** Persists sync state between runs. The Node runtime's writes a file atomically. */
+export interface CursorStore<State> {
+  load(): Promise<State | undefined>;
+  save(state: State): Promise<void>;
+}
+
+export interface CheckpointOptions {
+  /** How far behind each pass's clock events may still appear: the visibility lag plus clock skew. Default 15 s. */
+  readonly lookbackMs?: number;
+  /** `until = now - settle`: the newest second is mostly invisible yet, so it is read next time. Default 1 s. */
+  readonly settleMs?: number;
+}
+
+/** Contract lag (10 s) plus 5 s for the client's clock running behind the server's. */
+export const DEFAULT_LOOKBACK_MS = VISIBILITY_LAG_MS + 5_000;
+export const DEFAULT_SETTLE_MS = 1_000;
+
+export interface PassWindow {
+  /** Absent on the very first pass: from the oldest retained event. */
+  readonly since?: string;
+  readonly until: string;
+}
+
+export class CheckpointTracker {
+  readonly lookbackMs: number;
+  readonly settleMs: number;
+  private watermarkMs: number | null;
+  private readonly seen = new Map<string, number>();
+  // Per pass: the end of the stretch covered so far, and the floor W may not pass (see above).
+  private passUntilMs = 0;
+  private coveredToMs = Number.NEGATIVE_INFINITY;
+  private floorMs = Number.POSITIVE_INFINITY;
+
+  constructor(checkpoint?: Checkpoint | null, options: CheckpointOptions = {}) {
+    this.lookbackMs = options.lookbackMs ?? DEFAULT_LOOKBACK_MS;
+    this.settleMs = options.settleMs ?? DEFAULT_SETTLE_MS;
+    this.watermarkMs = checkpoint?.watermark ? Date.parse(checkpoint.watermark) : null;
+    for (const [id, createdAt] of checkpoint?.seen ?? []) this.seen.set(id, Date.parse(createdAt));
+  }
+
+  /** Milliseconds since the epoch below which everything has been delivered; null before the first page. */
+  get watermark(): number | null {
+    return this.watermarkMs;
+  }
+
+  /** Starts a pass at `now` and returns the window to query. */
+  beginPass(now: number): PassWindow {
+    this.passUntilMs = Math.max(now - this.settleMs, this.watermarkMs ?? Number.NEGATIVE_INFINITY);
+    this.coveredToMs = this.watermarkMs ?? Number.NEGATIVE_INFINITY;
+    this.floorMs = Number.POSITIVE_INFINITY;
+    const until = new Date(this.passUntilMs).toISOString();
+    return this.watermarkMs === null ? { until } : { since: new Date(this.watermarkMs).toISOString(), until };
+  }
+
+  /** The page's events that were not delivered before, in feed order. Does not change the checkpoint. */
+  fresh(events: readonly EventEnvelope[]): EventEnvelope[] {
+    return events.filter((event) => !this.seen.has(event.id));
+  }
+
+  /**
+   * Records a page once its fresh events are safely delivered, and moves the watermark as
+   * far as is provably complete. Call for every page of a pass, in order.
+   */
+  commitPage(page: FeedPage, delivered: readonly EventEnvelope[]): void {
+    for (const event of delivered) this.seen.set(event.id, Date.parse(event.created_at));
+    const last = page.events.at(-1);
+    const reachedMs = page.hasMore ? (last ? Date.parse(last.created_at) : this.coveredToMs) : this.passUntilMs;
+    const horizonMs = page.requestedAt - this.lookbackMs;
+    if (this.floorMs === Number.POSITIVE_INFINITY && reachedMs >= horizonMs) {
+      // First stretch recent enough to have late events: they would lie after both its start and the horizon.
+      this.floorMs = Math.max(this.coveredToMs, horizonMs);
+    }
+    this.coveredToMs = reachedMs;
+    const candidate = Math.min(reachedMs, this.floorMs);
+    if (Number.isFinite(candidate) && (this.watermarkMs === null || candidate > this.watermarkMs)) {
+      this.watermarkMs = candidate;
+      for (const [id, createdAt] of this.seen) if (createdAt < candidate) this.seen.delete(id);
+    }
+  }
+
+  snapshot(): Checkpoint {
+    const seen: Array<readonly [string, string]> = [];
+    for (const [id, createdAt] of this.seen) seen.push([id, new Date(createdAt).toISOString()]);
+    return { watermark: this.watermarkMs === null ? null : new Date(this.watermarkMs).toISOString(), seen };
+  }
+}

@@ -1,0 +1,22 @@
+// The public face of @eventsync/core: re-exports only. Nothing here touches Node's
+// runtime (no timers, no process, no http): see ./node for that.
+export * from './config.js';
+export * from './errors.js';
+export * from './transport.js';
+export * from './types.js';
+export { ApiClient, type RequestOptions, type ClientStats, type BucketReading, type QueryValue } from './client.js';
+export { decideRetry, backoffDelay, parseRetryAfter, type RetryDecision, type RetryContext } from './retry.js';
+export { EventsFeed, type FeedPage, type PagesOptions } from './events.js';
+export {
+  CheckpointTracker,
+  DEFAULT_LOOKBACK_MS,
+  DEFAULT_SETTLE_MS,
+  type Checkpoint,
+  type CheckpointOptions,
+  type CursorStore,
+  type PassWindow,
+} from './cursor.js';
+export { Records, type WriteOptions } from './records.js';
+export { BoundedIdSet, type DedupeStore } from './dedupe.js';
+export { Poller, type Sink, type SyncState, type SyncProgress, type PollerOptions } from './poller.js';
+export { EventsyncClient } from './eventsync-client.js';

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { parsePolicy } from '@eventsync/core';
+import { BottleneckLimiter } from '@eventsync/core/node';
+
+/** Schedules `count` tasks at once and returns when each one started, relative to now. */
+async function startTimes(limiter: BottleneckLimiter, bucket: string, count: number, onFirst?: () => void): Promise<number[]> {
+  const origin = performance.now();
+  const starts: number[] = [];
+  await Promise.all(
+    Array.from({ length: count }, () =>
+      limiter.schedule(bucket, async () => {
+        starts.push(performance.now() - origin);
+        if (starts.length === 1) onFirst?.();
+      }),
+    ),
+  );
+  return starts;
+}
+
+describe('BottleneckLimiter', () => {
+  it('spaces requests so that no rolling window holds more than the policy allows', async () => {
+    const limiter = new BottleneckLimiter({ policies: [parsePolicy('read:10/500ms')], safetyMargin: 0 });
+    const starts = await startTimes(limiter, 'read', 6);
+    const gaps = starts.slice(1).map((start, i) => start - starts[i]!);
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(49);
+    limiter.stop();
+  });
+
+  it('sends at once when the bucket is idle and its slot is free', async () => {
+    const limiter = new BottleneckLimiter({ policies: [parsePolicy('read:1000/1s')] });
+    const origin = performance.now();
+    let startedAfter = Number.NaN;
+    await limiter.schedule('read', async () => {
+      startedAfter = performance.now() - origin;
+    });
+    expect(startedAfter).toBeLessThan(1);
+    limiter.stop();
+  });
+
+  it('pauses the whole bucket for Retry-After after a 429, for every queued caller', async () => {
+    const limiter = new BottleneckLimiter({ policies: [parsePolicy('read:1000/1s')] });
+    const starts = await startTimes(limiter, 'read', 4, () =>
+      limiter.observe('read', { status: 429, retryAfterMs: 300, policy: 'read:1000/1s' }),
+    );
+    expect(starts[0]).toBeLessThan(50);
+    for (const start of starts.slice(1)) expect(start).toBeGreaterThanOrEqual(295);
+    limiter.stop();
+  });
+
+  it('does not pause other buckets', async () => {
+    const limiter = new BottleneckLimiter({ policies: [parsePolicy('read:1000/1s'), parsePolicy('write:1000/1s')] });
+    limiter.observe('read', { status: 429, retryAfterMs: 500 });
+    const origin = performance.now();
+    await limiter.schedule('write', async () => undefined);
+    expect(performance.now() - origin).toBeLessThan(100);
+    limiter.stop();
+  });
+
+  it('learns a tighter policy from a 429 body and spaces by it from then on', async () => {
+    const limiter = new BottleneckLimiter({ policies: [parsePolicy('read:1000/1s')], safetyMargin: 0 });
+    limiter.observe('read', { status: 429, retryAfterMs: 1, policy: 'read:5/500ms' });
+    expect(limiter.status('read').policy).toEqual(parsePolicy('read:5/500ms'));
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const starts = await startTimes(limiter, 'read', 4);
+    const gaps = starts.slice(1).map((start, i) => start - starts[i]!);
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(99);
+    limiter.stop();
+  });
+
+  it('waits for the reset when the budget is spent by another process sharing the key', async () => {
+    const limiter = new BottleneckLimiter({ policies: [parsePolicy('read:60/1m')] });
+    // This process has sent nothing, yet the API says none remain: someone else spent them.
+    limiter.observe('read', { status: 200, limit: 60, remaining: 0, resetMs: 250 });
+    expect(limiter.status('read').pausedUntil).toBeGreaterThan(Date.now());
+    const origin = performance.now();
+    await limiter.schedule('read', async () => undefined);
+    expect(performance.now() - origin).toBeGreaterThanOrEqual(245);
+    limiter.stop();
+  });
+
+  it('does not pause when this process itself spent the budget (spacing already covers it)', async () => {
+    const limiter = new BottleneckLimiter({ policies: [parsePolicy('read:2/1s')] });
+    await limiter.schedule('read', async () => undefined);
+    await limiter.schedule('read', async () => undefined);
+    limiter.observe('read', { status: 200, limit: 2, remaining: 0, resetMs: 1000 });
+    expect(limiter.status('read').pausedUntil).toBe(0);
+    limiter.stop();
+  });
+});
