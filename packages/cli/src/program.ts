@@ -18,13 +18,15 @@ Connection (flags win over the environment):
   EVENTSYNC_BASE_URL   origin of the API, e.g. https://api.example.com
   EVENTSYNC_API_KEY    the API key (prefer this to --api-key, which other users can see in ps)
   EVENTSYNC_PRESET     API variant: ${PRESET_NAMES.join(', ')} (default ${DEFAULT_PRESET})
-  EVENTSYNC_BASE_PATH  override the preset's base path, e.g. /api/v1/partner`;
+  EVENTSYNC_BASE_PATH  override the preset's base path, e.g. /api/v1/partner
+  EVENTSYNC_RATE_LIMIT the plan's budget when above the preset's, e.g. read:600/1m`;
 
 function connectionOptions(command: Command): Command {
   return command
     .option('--base-url <url>', 'API origin (default $EVENTSYNC_BASE_URL)')
     .option('--api-key <key>', 'API key (default $EVENTSYNC_API_KEY)')
-    .addOption(new Option('--preset <name>', 'API variant (default $EVENTSYNC_PRESET or integration)').choices([...PRESET_NAMES]));
+    .addOption(new Option('--preset <name>', 'API variant (default $EVENTSYNC_PRESET or integration)').choices([...PRESET_NAMES]))
+    .option('--rate-limit <policies>', "your plan's budget if above the preset's, e.g. read:600/1m,write:60/1m (default $EVENTSYNC_RATE_LIMIT)");
 }
 
 export function buildProgram(io: CliIO): Command {

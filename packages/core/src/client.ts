@@ -21,6 +21,8 @@ export interface RequestOptions {
   readonly bucket?: BucketKind;
   /** For POST: a key makes the call safe to retry. One is generated when absent; `false` sends none (and so never retries). */
   readonly idempotencyKey?: string | false;
+  /** Overrides the configured attempt budget for this call (a start-up check should fail fast). */
+  readonly maxAttempts?: number;
 }
 
 /** The latest rate-limit reading of a bucket, for status lines. */
@@ -75,7 +77,7 @@ export class ApiClient {
         error,
         method: options.method,
         hasIdempotencyKey: 'Idempotency-Key' in request.headers,
-        options: this.config.retry,
+        options: options.maxAttempts === undefined ? this.config.retry : { ...this.config.retry, maxAttempts: options.maxAttempts },
         random: this.random,
       });
       if (!decision.retry) throw error;

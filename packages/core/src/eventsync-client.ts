@@ -25,7 +25,7 @@ export class EventsyncClient {
   }
 
   /** The key and tenant behind the configured API key: the credential test. */
-  me(): Promise<Me> {
-    return this.api.request<Me>({ method: 'GET', path: '/me' });
+  me(options: { readonly maxAttempts?: number } = {}): Promise<Me> {
+    return this.api.request<Me>({ method: 'GET', path: '/me', ...options });
   }
 }

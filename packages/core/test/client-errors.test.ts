@@ -200,7 +200,7 @@ describe('retries', () => {
 
   it('retries a POST with the same Idempotency-Key, so the server can return the first result', async () => {
     const keys: string[] = [];
-    const recordKey = (value: string): boolean => keys.push(value) > 0;
+    const recordKey = (value: string | null): boolean => keys.push(String(value)) > 0;
     nock(BASE)
       .post('/api/v1/customers')
       .matchHeader('idempotency-key', recordKey)

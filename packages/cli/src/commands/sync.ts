@@ -47,7 +47,7 @@ export interface SyncIO {
 
 /** Events per second of the embedded sandbox's generator: enough to watch, little enough to read. */
 const EMBEDDED_RATE = 20;
-const EMBEDDED_BACKLOG = 2_000;
+const EMBEDDED_BACKLOG = 600;
 
 export async function runSync(flags: SyncFlags, io: SyncIO): Promise<void> {
   const startedAt = Date.now();
@@ -82,7 +82,8 @@ export async function runSync(flags: SyncFlags, io: SyncIO): Promise<void> {
   const source = { baseUrl: client.config.baseUrl, basePath: client.config.basePath, types: [...types].sort() };
   let statusLine: StatusLine | undefined;
   try {
-    const me = await client.me();
+    // Fail fast on a wrong URL or key; once syncing, transient failures are waited out instead.
+    const me = await client.me({ maxAttempts: 2 });
     io.stderr.write(
       `eventsync: syncing ${me.tenant.slug} as key "${me.key.name}" (${keyHint(client.config.apiKey)}) into ${outPath ?? 'stdout'}; checkpoint in ${stateDir}\n`,
     );

@@ -54,7 +54,8 @@ export class BottleneckLimiter implements Limiter {
 
   constructor(private readonly options: BottleneckLimiterOptions) {
     this.margin = options.safetyMargin ?? 0.02;
-    this.now = options.now ?? Date.now;
+    // Sub-millisecond: with Date.now's whole milliseconds, spacing could come out up to 1 ms short.
+    this.now = options.now ?? (() => performance.timeOrigin + performance.now());
     for (const policy of options.policies) this.bucket(policy.bucket, policy);
   }
 
@@ -71,8 +72,10 @@ export class BottleneckLimiter implements Limiter {
         // Bottleneck does not see fast-path sends, and a pause may have begun while this job was queued.
         const slot = Math.max(bucket.nextSlotAt, bucket.pausedUntil, this.now());
         this.claimSlot(bucket, slot);
-        const wait = slot - this.now();
-        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        // libuv timers may fire up to a millisecond early (its loop clock is cached): re-check after waking.
+        for (let wait = slot - this.now(); wait > 0; wait = slot - this.now()) {
+          await new Promise((resolve) => setTimeout(resolve, Math.ceil(wait)));
+        }
         return task();
       })
       .finally(() => {

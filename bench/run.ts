@@ -1,0 +1,20 @@
+/**
+ * `npm run bench`: every benchmark, each printing a ratio against a baseline measured in
+ * the same run. `npm run bench -- drain` runs the ones whose name contains "drain".
+ */
+import * as backfill from './backfill-rate-limit.ts';
+import * as memory from './drain-memory.ts';
+import * as drain from './unthrottled-drain.ts';
+
+const benchmarks: Record<string, { run(): Promise<void> }> = {
+  'backfill-rate-limit': backfill,
+  'unthrottled-drain': drain,
+  'drain-memory': memory,
+};
+
+const filter = process.argv[2];
+console.log(`eventsync benchmarks on Node ${process.version}, ${new Date().toISOString()}`);
+for (const [name, benchmark] of Object.entries(benchmarks)) {
+  if (filter && !name.includes(filter)) continue;
+  await benchmark.run();
+}

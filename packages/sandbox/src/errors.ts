@@ -1,0 +1,49 @@
+/**
+ * Errors a handler throws to answer with the contract's error body (§3). Throwing keeps
+ * handlers linear: validate, look up, act; the server turns the failure into a response.
+ */
+
+export type ErrorCode =
+  | 'unauthorized'
+  | 'insufficient_scope'
+  | 'managed_subscription'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'invalid_parameter'
+  | 'conflict'
+  | 'rate_limited'
+  | 'internal'
+  | 'unavailable';
+
+export class ApiFailure extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode,
+    message: string,
+    /** Extra fields of the error object: `field`, `required_scope`, `policy`, `managed_by`. */
+    readonly extra: Readonly<Record<string, unknown>> = {},
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(message);
+    this.name = 'ApiFailure';
+  }
+}
+
+export function invalidParameter(field: string, message: string): ApiFailure {
+  return new ApiFailure(400, 'invalid_parameter', message, { field });
+}
+
+export function notFound(message: string): ApiFailure {
+  return new ApiFailure(404, 'not_found', message);
+}
+
+export function unauthorized(message: string): ApiFailure {
+  return new ApiFailure(401, 'unauthorized', message);
+}
+
+/** The §3 body: `code`, `message`, `request_id` first, then the extras. */
+export function errorBody(failure: ApiFailure, requestId: string): string {
+  return JSON.stringify({
+    error: { code: failure.code, message: failure.message, request_id: requestId, ...failure.extra },
+  });
+}

@@ -1,0 +1,66 @@
+/**
+ * Idempotency-Key on POST (contract §6): a retried create returns the first answer and
+ * creates nothing. Only successful answers are remembered, so a request that failed
+ * validation can be fixed and sent again under the same key.
+ */
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Sweep expired entries after this many stores, so memory follows the 24 h window. */
+const SWEEP_EVERY = 1000;
+
+export interface StoredAnswer {
+  readonly fingerprint: string;
+  readonly status: number;
+  readonly text: string;
+  readonly expiresAt: number;
+}
+
+export class IdempotencyStore {
+  private readonly answers = new Map<string, StoredAnswer>();
+  private storesSinceSweep = 0;
+
+  constructor(private readonly ttlMs = DAY_MS) {}
+
+  lookup(apiKey: string, idempotencyKey: string, now: number): StoredAnswer | undefined {
+    const id = `${apiKey}\u0000${idempotencyKey}`;
+    const answer = this.answers.get(id);
+    if (answer && answer.expiresAt <= now) {
+      this.answers.delete(id);
+      return undefined;
+    }
+    return answer;
+  }
+
+  store(apiKey: string, idempotencyKey: string, answer: Omit<StoredAnswer, 'expiresAt'>, now: number): void {
+    this.answers.set(`${apiKey}\u0000${idempotencyKey}`, { ...answer, expiresAt: now + this.ttlMs });
+    if (++this.storesSinceSweep >= SWEEP_EVERY) {
+      this.storesSinceSweep = 0;
+      for (const [id, stored] of this.answers) if (stored.expiresAt <= now) this.answers.delete(id);
+    }
+  }
+}
+
+/**
+ * What makes two requests "the same": method, path and the body's JSON with keys sorted,
+ * so a client that re-serialises the body in another key order is not refused.
+ */
+export function fingerprint(method: string, path: string, rawBody: string): string {
+  let canonical = rawBody;
+  try {
+    canonical = stableStringify(JSON.parse(rawBody));
+  } catch {
+    // Not JSON: compare the bytes; the handler refuses it anyway.
+  }
+  return `${method} ${path}\n${canonical}`;
+}
+
+function stableStringify(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${stableStringify((value as Record<string, unknown>)[key])}`);
+    return `{${entries.join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}

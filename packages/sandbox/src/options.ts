@@ -1,0 +1,242 @@
+/**
+ * What a caller can set, and the defaults that make `startSandbox()` with no arguments a
+ * working server. Every preset-dependent default comes from core's preset table.
+ */
+import {
+  ConfigError,
+  EVENT_TYPES,
+  SCOPES,
+  VISIBILITY_LAG_MS,
+  getPreset,
+  parsePolicy,
+  type BucketKind,
+  type EventType,
+  type Preset,
+  type PresetName,
+  type RateLimitPolicy,
+  type Scope,
+} from '@eventsync/core';
+import { base62, Random, streamSeed } from './random.js';
+
+export interface FaultOptions {
+  /** Added before answering: a fixed delay or a uniform range [min, max]. */
+  latencyMs?: number | [number, number];
+  /** Share of requests answered 503 `unavailable` (0..1). */
+  unavailableRate?: number;
+  /** When set, 503s carry this Retry-After. */
+  unavailableRetryAfterSeconds?: number;
+  /** Share of requests answered 429 regardless of the remaining budget. */
+  rateLimitStormRate?: number;
+  /** Retry-After of storm 429s, default 1. */
+  stormRetryAfterSeconds?: number;
+  /** Share of requests whose socket is destroyed without an answer. */
+  resetRate?: number;
+}
+
+export interface GeneratorOptions {
+  ratePerSecond: number;
+  types?: EventType[];
+}
+
+export interface SandboxKey {
+  key: string;
+  name?: string;
+  scopes?: Scope[];
+}
+
+export interface SandboxOptions {
+  /** Default 0: an ephemeral port. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default `integration`: base path, auth style, request-id header, policies, key prefix. */
+  preset?: PresetName;
+  /** Default `<keyPrefix>_<environment>_` + 24 seeded base62 characters. */
+  apiKey?: string;
+  /** Scopes of `apiKey`, default all four. */
+  scopes?: Scope[];
+  /** More keys the server accepts. */
+  keys?: SandboxKey[];
+  /** Default `test`. In `live`, keys containing `_test_` are refused (contract §2). */
+  environment?: 'test' | 'live';
+  /** Default 1. */
+  seed?: number;
+  /** Epoch milliseconds, default Date.now. */
+  now?: () => number;
+  /** Upper bound of the random commit delay of live events, default core's VISIBILITY_LAG_MS. */
+  visibilityLagMs?: number;
+  /** Default the preset's; `false` turns rate limiting (and its headers) off. */
+  policies?: Partial<Record<BucketKind, RateLimitPolicy | string>> | false;
+  /** How a 429's Retry-After is written, default `seconds`. */
+  retryAfterFormat?: 'seconds' | 'http-date';
+  /** Events created in the past and already visible when the server starts. */
+  backlog?: { count: number; spanMs?: number; types?: EventType[] };
+  /** Steady live events, default off. */
+  generator?: GeneratorOptions | false;
+  faults?: FaultOptions;
+  /** Default true: mounts the unauthenticated `/_sandbox/*` control routes (loopback only). */
+  admin?: boolean;
+}
+
+export interface ResolvedKey {
+  readonly key: string;
+  readonly name: string;
+  readonly scopes: readonly Scope[];
+}
+
+export interface ResolvedOptions {
+  readonly port: number;
+  readonly host: string;
+  readonly preset: Preset;
+  readonly apiKey: string;
+  readonly keys: readonly ResolvedKey[];
+  readonly environment: 'test' | 'live';
+  readonly seed: number;
+  readonly now: () => number;
+  readonly visibilityLagMs: number;
+  readonly policies: Readonly<Record<BucketKind, RateLimitPolicy>> | null;
+  readonly retryAfterFormat: 'seconds' | 'http-date';
+  readonly backlog: { readonly count: number; readonly spanMs: number; readonly types: readonly EventType[] } | null;
+  readonly generator: { readonly ratePerSecond: number; readonly types: readonly EventType[] } | null;
+  readonly faults: FaultOptions;
+  readonly admin: boolean;
+}
+
+export const DEFAULT_HOST = '127.0.0.1';
+export const DEFAULT_SEED = 1;
+export const DEFAULT_BACKLOG_SPAN_MS = 60 * 60 * 1000;
+export const DEFAULT_KEY_NAME = 'Sandbox key';
+
+export function resolveOptions(options: SandboxOptions = {}): ResolvedOptions {
+  const preset = getPreset(options.preset);
+  const seed = options.seed ?? DEFAULT_SEED;
+  if (!Number.isFinite(seed)) throw new ConfigError(`seed must be a number, got ${String(seed)}`, 'seed');
+  const environment = options.environment ?? 'test';
+  if (environment !== 'test' && environment !== 'live') {
+    throw new ConfigError(`environment must be "test" or "live", got "${String(environment)}"`, 'environment');
+  }
+  const apiKey = options.apiKey ?? `${preset.keyPrefix}_${environment}_${base62(new Random(streamSeed(seed, 'api-key')), 24)}`;
+  const keys: ResolvedKey[] = [
+    { key: apiKey, name: DEFAULT_KEY_NAME, scopes: checkScopes(options.scopes ?? SCOPES, 'scopes') },
+    ...(options.keys ?? []).map((extra, index) => ({
+      key: extra.key,
+      name: extra.name ?? `Key ${index + 2}`,
+      scopes: checkScopes(extra.scopes ?? SCOPES, `keys[${index}].scopes`),
+    })),
+  ];
+  for (const entry of keys) {
+    if (typeof entry.key !== 'string' || entry.key === '' || /\s/.test(entry.key)) {
+      throw new ConfigError('every API key must be a non-empty string without white space', 'keys');
+    }
+  }
+  const visibilityLagMs = options.visibilityLagMs ?? VISIBILITY_LAG_MS;
+  checkNonNegative(visibilityLagMs, 'visibilityLagMs');
+  const retryAfterFormat = options.retryAfterFormat ?? 'seconds';
+  if (retryAfterFormat !== 'seconds' && retryAfterFormat !== 'http-date') {
+    throw new ConfigError(`retryAfterFormat must be "seconds" or "http-date"`, 'retryAfterFormat');
+  }
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`port must be 0..65535`, 'port');
+  return {
+    port,
+    host: options.host ?? DEFAULT_HOST,
+    preset,
+    apiKey,
+    keys,
+    environment,
+    seed,
+    now: options.now ?? Date.now,
+    visibilityLagMs,
+    policies: resolvePolicies(preset, options.policies),
+    retryAfterFormat,
+    backlog: resolveBacklog(options.backlog),
+    generator: options.generator ? resolveGenerator(options.generator) : null,
+    faults: checkFaults(options.faults ?? {}),
+    admin: options.admin ?? true,
+  };
+}
+
+function resolvePolicies(preset: Preset, given: SandboxOptions['policies']): ResolvedOptions['policies'] {
+  if (given === false) return null;
+  const pick = (kind: BucketKind): RateLimitPolicy => {
+    const value = given?.[kind];
+    if (value === undefined) return preset.policies[kind];
+    return typeof value === 'string' ? parsePolicy(value, kind) : value;
+  };
+  return { read: pick('read'), write: pick('write') };
+}
+
+function resolveBacklog(backlog: SandboxOptions['backlog']): ResolvedOptions['backlog'] {
+  if (!backlog || backlog.count === 0) return null;
+  if (!Number.isInteger(backlog.count) || backlog.count < 0) {
+    throw new ConfigError('backlog.count must be a whole number', 'backlog');
+  }
+  const spanMs = backlog.spanMs ?? DEFAULT_BACKLOG_SPAN_MS;
+  checkNonNegative(spanMs, 'backlog.spanMs');
+  return { count: backlog.count, spanMs, types: checkTypes(backlog.types, 'backlog.types') };
+}
+
+export function resolveGenerator(generator: GeneratorOptions): NonNullable<ResolvedOptions['generator']> {
+  checkNonNegative(generator.ratePerSecond, 'generator.ratePerSecond');
+  return { ratePerSecond: generator.ratePerSecond, types: checkTypes(generator.types, 'generator.types') };
+}
+
+export function checkTypes(types: readonly string[] | undefined, setting: string): readonly EventType[] {
+  if (types === undefined) return EVENT_TYPES;
+  if (!Array.isArray(types) || types.length === 0) throw new ConfigError(`${setting} must list at least one event type`, setting);
+  for (const type of types) {
+    if (!(EVENT_TYPES as readonly string[]).includes(type)) {
+      throw new ConfigError(`${setting}: "${String(type)}" is not an event type; use one of ${EVENT_TYPES.join(', ')}`, setting);
+    }
+  }
+  return types as readonly EventType[];
+}
+
+function checkScopes(scopes: readonly Scope[], setting: string): readonly Scope[] {
+  for (const scope of scopes) {
+    if (!SCOPES.includes(scope)) throw new ConfigError(`${setting}: unknown scope "${String(scope)}"; use ${SCOPES.join(', ')}`, setting);
+  }
+  return [...scopes];
+}
+
+/** Throws a ConfigError naming the knob, so a typo in a benchmark's fault JSON is loud. */
+export function checkFaults(faults: FaultOptions): FaultOptions {
+  if (typeof faults !== 'object' || faults === null || Array.isArray(faults)) {
+    throw new ConfigError('faults must be an object', 'faults');
+  }
+  const known = new Set([
+    'latencyMs',
+    'unavailableRate',
+    'unavailableRetryAfterSeconds',
+    'rateLimitStormRate',
+    'stormRetryAfterSeconds',
+    'resetRate',
+  ]);
+  for (const name of Object.keys(faults)) {
+    if (!known.has(name)) throw new ConfigError(`unknown fault "${name}"; use ${[...known].join(', ')}`, `faults.${name}`);
+  }
+  for (const name of ['unavailableRate', 'rateLimitStormRate', 'resetRate'] as const) {
+    const rate = faults[name];
+    if (rate !== undefined && !(typeof rate === 'number' && rate >= 0 && rate <= 1)) {
+      throw new ConfigError(`faults.${name} must be a share between 0 and 1`, `faults.${name}`);
+    }
+  }
+  for (const name of ['unavailableRetryAfterSeconds', 'stormRetryAfterSeconds'] as const) {
+    const seconds = faults[name];
+    if (seconds !== undefined) checkNonNegative(seconds, `faults.${name}`);
+  }
+  const latency = faults.latencyMs;
+  if (latency !== undefined) {
+    const [min, max] = Array.isArray(latency) ? latency : [latency, latency];
+    checkNonNegative(min, 'faults.latencyMs');
+    checkNonNegative(max, 'faults.latencyMs');
+    if (max < min) throw new ConfigError('faults.latencyMs range must be [min, max]', 'faults.latencyMs');
+  }
+  return { ...faults };
+}
+
+function checkNonNegative(value: unknown, setting: string): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new ConfigError(`${setting} must be a number of at least 0`, setting);
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * The Node client against the sandbox's real rate limiter: after the first 429 it has
+ * learned the policy, receives no other, and never sends into the bucket while a
+ * Retry-After is running.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RequestRecord, Sandbox } from '@eventsync/sandbox';
+import { startSandbox } from '@eventsync/sandbox';
+import { createNodeClient } from '@eventsync/core/node';
+
+let sandbox: Sandbox | undefined;
+afterEach(async () => {
+  await sandbox?.stop();
+  sandbox = undefined;
+});
+
+/** Requests that reached a bucket while an earlier 429's Retry-After was still running. */
+function sentDuringRetryAfter(requests: readonly RequestRecord[], bucket: string): RequestRecord[] {
+  const inBucket = requests.filter((request) => request.bucket === bucket);
+  return inBucket.filter((request) =>
+    inBucket.some(
+      (refused) => refused.status === 429 && refused.retryAfterMs !== undefined && request.at > refused.at && request.at < refused.at + refused.retryAfterMs,
+    ),
+  );
+}
+
+describe.each(['seconds', 'http-date'] as const)('rate limits with Retry-After as %s', (retryAfterFormat) => {
+  it('gets one 429 at most, then drains within the learned policy', async () => {
+    sandbox = await startSandbox({
+      seed: 3,
+      policies: { read: 'read:5/1s' },
+      retryAfterFormat,
+      backlog: { count: 1_500, spanMs: 10 * 60_000 },
+    });
+    // The client starts out believing in a far looser budget than the server enforces.
+    const client = createNodeClient({ baseUrl: sandbox.url, apiKey: sandbox.apiKey, policies: { read: 'read:1000/1s' } });
+    try {
+      let count = 0;
+      for await (const _event of client.events.iterate({ limit: 100 })) count++;
+      expect(count).toBe(1_500);
+    } finally {
+      client.close();
+    }
+    const reads = sandbox.requests.filter((request) => request.bucket === 'read');
+    const refused = reads.filter((request) => request.status === 429);
+    expect(refused).toHaveLength(1);
+    expect(sentDuringRetryAfter(sandbox.requests, 'read')).toEqual([]);
+    expect(client.limiter.status('read').policy).toMatchObject({ limit: 5, windowMs: 1_000 });
+    expect(reads.filter((request) => request.status === 200)).toHaveLength(15);
+  }, 30_000);
+});
+
+describe('rate-limit storms', () => {
+  it('waits out every storm 429 before sending again and still gets every event', async () => {
+    sandbox = await startSandbox({
+      seed: 9,
+      policies: false,
+      backlog: { count: 800, spanMs: 10 * 60_000 },
+      faults: { rateLimitStormRate: 0.3, stormRetryAfterSeconds: 1 },
+    });
+    const client = createNodeClient({ baseUrl: sandbox.url, apiKey: sandbox.apiKey, retry: { maxAttempts: 10 } });
+    const ids = new Set<string>();
+    try {
+      for await (const event of client.events.iterate({ limit: 100 })) ids.add(event.id);
+    } finally {
+      client.close();
+    }
+    expect(ids.size).toBe(800);
+    expect(sandbox.requests.some((request) => request.status === 429)).toBe(true);
+    expect(sentDuringRetryAfter(sandbox.requests, 'read')).toEqual([]);
+  }, 30_000);
+});
