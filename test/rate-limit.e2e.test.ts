@@ -25,15 +25,16 @@ function sentDuringRetryAfter(requests: readonly RequestRecord[], bucket: string
 }
 
 describe.each(['seconds', 'http-date'] as const)('rate limits with Retry-After as %s', (retryAfterFormat) => {
-  it('gets one 429 at most, then drains within the learned policy', async () => {
+  it('gets exactly one 429, learns the policy from it, and drains within it', async () => {
     sandbox = await startSandbox({
       seed: 3,
       policies: { read: 'read:5/1s' },
       retryAfterFormat,
       backlog: { count: 1_500, spanMs: 10 * 60_000 },
     });
-    // The client starts out believing in a far looser budget than the server enforces.
-    const client = createNodeClient({ baseUrl: sandbox.url, apiKey: sandbox.apiKey, policies: { read: 'read:1000/1s' } });
+    // The client believes in a far looser budget than the server enforces. X-RateLimit-Limit
+    // corrects the count but not the window; only the 429's `policy` can teach that.
+    const client = createNodeClient({ baseUrl: sandbox.url, apiKey: sandbox.apiKey, policies: { read: 'read:1000/100ms' } });
     try {
       let count = 0;
       for await (const _event of client.events.iterate({ limit: 100 })) count++;
@@ -47,6 +48,22 @@ describe.each(['seconds', 'http-date'] as const)('rate limits with Retry-After a
     expect(sentDuringRetryAfter(sandbox.requests, 'read')).toEqual([]);
     expect(client.limiter.status('read').policy).toMatchObject({ limit: 5, windowMs: 1_000 });
     expect(reads.filter((request) => request.status === 200)).toHaveLength(15);
+  }, 30_000);
+});
+
+describe('rate-limit headers', () => {
+  it('learns the limit from X-RateLimit-Limit and is never refused when the window matches', async () => {
+    sandbox = await startSandbox({ seed: 4, policies: { read: 'read:5/1s' }, backlog: { count: 1_200, spanMs: 10 * 60_000 } });
+    const client = createNodeClient({ baseUrl: sandbox.url, apiKey: sandbox.apiKey, policies: { read: 'read:1000/1s' } });
+    let count = 0;
+    try {
+      for await (const _event of client.events.iterate({ limit: 100 })) count++;
+    } finally {
+      client.close();
+    }
+    expect(count).toBe(1_200);
+    expect(sandbox.requests.filter((request) => request.status === 429)).toEqual([]);
+    expect(client.limiter.status('read').policy).toMatchObject({ limit: 5, windowMs: 1_000 });
   }, 30_000);
 });
 

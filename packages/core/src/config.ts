@@ -135,6 +135,8 @@ export interface Preset {
   readonly keyPrefix: string;
   /** Policy per bucket kind; a single shared budget maps both kinds to the same bucket name. */
   readonly policies: Readonly<Record<BucketKind, RateLimitPolicy>>;
+  /** Whose budget a request spends: each key its own (contract §4), or the whole tenant's (seed 002). */
+  readonly budgetPer: 'key' | 'tenant';
   /** Path of the subscriptions collection under the base path. */
   readonly subscriptionsPath: string;
   /** What this vendor calls the `records:write` scope, for messages that name it. */
@@ -163,6 +165,7 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = {
     requestIdHeader: 'X-Request-Id',
     keyPrefix: 'wlcro',
     policies: DEFAULT_POLICIES,
+    budgetPer: 'key',
     subscriptionsPath: '/webhooks/subscriptions',
     recordsScopeName: 'integrations:write',
     signature: SIGNATURE_DEFAULTS.timestamped,
@@ -176,6 +179,7 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = {
     requestIdHeader: 'Ventryx-Request-Id',
     keyPrefix: 'vtx',
     policies: DEFAULT_POLICIES,
+    budgetPer: 'key',
     subscriptionsPath: '/webhooks',
     recordsScopeName: 'records:write',
     signature: {
@@ -195,6 +199,7 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = {
     requestIdHeader: 'X-Request-Id',
     keyPrefix: 'psa',
     policies: { read: parsePolicy('tenant:500/10m'), write: parsePolicy('tenant:500/10m') },
+    budgetPer: 'tenant',
     subscriptionsPath: '/webhooks/subscriptions',
     recordsScopeName: 'records:write',
     signature: SIGNATURE_DEFAULTS.timestamped,
@@ -208,6 +213,7 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = {
     requestIdHeader: 'X-Request-Id',
     keyPrefix: 'vc',
     policies: DEFAULT_POLICIES,
+    budgetPer: 'key',
     subscriptionsPath: '/webhooks',
     recordsScopeName: 'records:write',
     signature: {

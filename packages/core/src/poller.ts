@@ -52,6 +52,8 @@ export interface PollerOptions<Position> {
   readonly pollIntervalMs?: number;
   /** Pause after a transient error (network, 503, exhausted retries) before resuming. Default 5 s. */
   readonly errorPauseMs?: number;
+  /** `drainUntil` gives up after this many failed passes in a row (a cron job must not hang). Default 5; `run` never gives up. */
+  readonly drainFailureLimit?: number;
   readonly checkpoint?: CheckpointOptions;
   /** Saved with the state so the caller can refuse a checkpoint that belongs to another source. */
   readonly source?: Readonly<Record<string, unknown>>;
@@ -114,12 +116,12 @@ export class Poller<Position = unknown> {
    * sink). With the visibility lag, that is about one look-back after `targetMs`.
    */
   async drainUntil(targetMs: number): Promise<void> {
-    await this.loop(() => (this.tracker.watermark ?? Number.NEGATIVE_INFINITY) >= targetMs);
+    await this.loop(() => (this.tracker.watermark ?? Number.NEGATIVE_INFINITY) >= targetMs, this.options.drainFailureLimit ?? 5);
   }
 
   /** Passes until `stop()`; transient errors are reported through progress and waited out. */
   async run(): Promise<void> {
-    await this.loop(() => false);
+    await this.loop(() => false, Number.POSITIVE_INFINITY);
   }
 
   /** Ends `run`/`drainUntil` after the page in hand is saved. */
@@ -128,15 +130,17 @@ export class Poller<Position = unknown> {
     this.wake?.();
   }
 
-  private async loop(done: () => boolean): Promise<void> {
+  private async loop(done: () => boolean, failureLimit: number): Promise<void> {
     const interval = this.options.pollIntervalMs ?? 2_000;
+    let failures = 0;
     while (!this.stopRequested && !done()) {
       let delivered: number;
       try {
         delivered = await this.pass();
         this.waitingOn = null;
+        failures = 0;
       } catch (error) {
-        if (!isTransient(error)) throw error;
+        if (!isTransient(error) || ++failures >= failureLimit) throw error;
         this.waitingOn = error as Error;
         this.options.onProgress?.(this.progress);
         await this.resetToSaved();

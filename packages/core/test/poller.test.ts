@@ -156,3 +156,64 @@ describe('Poller.drainUntil', () => {
     expect(sink.lines).toHaveLength(10);
   });
 });
+
+describe('Poller failures', () => {
+  it('drainUntil gives up after repeated transient failures instead of hanging', async () => {
+    const feed = new LaggingFeed(START, LAG, 3);
+    let requests = 0;
+    const client = new EventsyncClient(
+      { baseUrl: 'http://feed.test', apiKey: 'wlcro_test_unit', retry: { maxAttempts: 2 } },
+      {
+        transport: async () => {
+          requests++;
+          return { status: 503, headers: {}, body: '{"error":{"code":"unavailable","message":"busy"}}' };
+        },
+        now: () => feed.clock,
+        sleep: async (ms) => void (feed.clock += ms),
+        random: () => 0.5,
+      },
+    );
+    const instance = new Poller({
+      feed: client.events,
+      sink: new MemorySink(() => 0.5),
+      store: new MemoryStore(),
+      now: () => feed.clock,
+      sleep: async (ms) => void (feed.clock += ms),
+      drainFailureLimit: 3,
+    });
+    await instance.open();
+    await expect(instance.drainUntil(START)).rejects.toMatchObject({ status: 503 });
+    expect(requests).toBe(6); // three passes of two attempts each
+  });
+
+  it('run() waits out transient failures and resumes from the saved checkpoint', async () => {
+    const feed = new LaggingFeed(START, LAG, 3);
+    for (let i = 0; i < 60; i++) feed.create(START - 120_000 + i * 1000, 0);
+    let failing = 4;
+    const transport = feed.transport;
+    const client = new EventsyncClient(
+      { baseUrl: 'http://feed.test', apiKey: 'wlcro_test_unit', retry: { maxAttempts: 1 } },
+      {
+        transport: async (request) =>
+          failing-- > 0 && failing % 2 === 1 ? { status: 503, headers: {}, body: '' } : transport(request),
+        now: () => feed.clock,
+        sleep: async (ms) => void (feed.clock += ms),
+      },
+    );
+    const sink = new MemorySink(() => 0.5);
+    const instance: Poller<number> = new Poller({
+      feed: client.events,
+      sink,
+      store: new MemoryStore(),
+      now: () => feed.clock,
+      sleep: async (ms) => void (feed.clock += ms),
+      pageSize: 10,
+      onProgress: (progress) => {
+        if (progress.delivered >= 60) instance.stop();
+      },
+    });
+    await instance.open();
+    await instance.run();
+    expect(sink.lines.map((event) => event.id)).toEqual(feed.events.map((stored) => stored.event.id));
+  });
+});

@@ -46,6 +46,8 @@ export function createPipeline(parts: PipelineParts): (req: IncomingMessage, res
   const { preset, now } = state;
   const { retryAfterFormat } = state.options;
   const requestIds = new Random(streamSeed(state.options.seed, 'request-ids'));
+  // Seed 002's platform counts one budget per tenant; the contract's default is one per key.
+  const budgetOwner = (key: string): string => (preset.budgetPer === 'tenant' ? state.tenant.id : key);
 
   function retryAfter(ms: number, at: number): { header: string; ms: number } {
     const seconds = Math.max(1, Math.ceil(ms / 1000));
@@ -157,14 +159,14 @@ export function createPipeline(parts: PipelineParts): (req: IncomingMessage, res
       const wait = retryAfter(stormSeconds * 1000, at);
       entry.retryAfterMs = wait.ms;
       const policy = limiter ? limiter.policyFor(kind) : preset.policies[kind];
-      const headers = limiter ? rateLimitHeaders(limiter.peek(key.key, kind, at)) : {};
+      const headers = limiter ? rateLimitHeaders(limiter.peek(budgetOwner(key.key), kind, at)) : {};
       fail(delayMs, rateLimited(policy), { ...headers, 'Retry-After': wait.header });
       return;
     }
 
     let limitHeaders: Record<string, string> = {};
     if (limiter) {
-      const limit = limiter.take(key.key, kind, at);
+      const limit = limiter.take(budgetOwner(key.key), kind, at);
       limitHeaders = rateLimitHeaders(limit);
       if (!limit.allowed) {
         const wait = retryAfter(limit.retryAfterMs ?? 1000, at);

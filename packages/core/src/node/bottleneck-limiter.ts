@@ -1,27 +1,29 @@
 /**
- * Rate limiting per bucket with Bottleneck, shaped by what the API tells us.
+ * Rate limiting per bucket, shaped by what the API tells us.
  *
- * - Spacing, not bursts: a policy of N per window becomes one request every window/N
- *   (plus a small margin for network jitter). That bounds every rolling window, which a
- *   fixed-window reservoir does not (it lets 2N through across a window boundary).
- * - A 429 pauses the whole bucket for Retry-After: Bottleneck's reservoir drops to 0, so
- *   every queued caller waits, not just the one that was refused.
- * - The policy is learned: a 429's `policy` (`read:10/2s`) or `X-RateLimit-Limit`
- *   re-spaces the bucket, and `X-RateLimit-Remaining: 0` while this process has not used
- *   the budget means another process shares the key: the bucket waits for the reset.
+ * - A rolling window, as the API counts it: a request may go when fewer than N were sent in
+ *   the last window (a sliding log of send times, the window stretched by a small margin for
+ *   network jitter). That allows a burst up to N, then paces at the rate slots free up, and
+ *   never puts N+1 in any window. (Bottleneck's own reservoir refreshes on a fixed clock and
+ *   lets 2N through across a boundary; its `updateSettings` even stops the refresh, #185.)
+ * - Bottleneck holds the queue: FIFO order, a cap on requests in flight, and the pause. A
+ *   429 drops its reservoir to 0 for Retry-After, so every queued caller waits, not just the
+ *   one that was refused.
+ * - The policy is learned: a 429's `policy` (`read:10/2s`) or `X-RateLimit-Limit` replaces
+ *   the configured one, and `X-RateLimit-Remaining: 0` while this process has not used the
+ *   budget means another process shares the key: the bucket waits for the reset.
  * - Bottleneck costs a few milliseconds per job (it hops through `setTimeout(0)`), which
- *   would dominate an unthrottled drain. A bucket that is idle, unpaused and past its next
- *   slot therefore sends straight away; both paths reserve slots from the same clock, so
- *   the spacing holds across them.
+ *   would dominate an unthrottled drain. A bucket that is idle, unpaused and has a free slot
+ *   therefore sends straight away; both paths record sends in the same log.
  */
 import Bottleneck from 'bottleneck';
 import { parsePolicy, type RateLimitPolicy } from '../config.js';
 import type { Limiter, RateLimitObservation } from '../transport.js';
 
 export interface BottleneckLimiterOptions {
-  /** Starting policies; buckets not listed here are created unthrottled on first use. */
+  /** Starting policies; buckets not listed here are unthrottled until the API names a policy. */
   readonly policies: readonly RateLimitPolicy[];
-  /** Extra spacing on top of window/limit. Default 0.02 (2 %). */
+  /** The window is stretched by this share, and at least 25 ms, against network jitter. Default 0.02. */
   readonly safetyMargin?: number;
   /** Requests in flight per bucket. Default 4. */
   readonly maxConcurrent?: number;
@@ -31,19 +33,18 @@ export interface BottleneckLimiterOptions {
 export interface BucketStatus {
   readonly policy: RateLimitPolicy | undefined;
   readonly pausedUntil: number;
-  /** Requests this process sent within the current window. */
+  /** Requests this process sent (or has claimed a slot for) within the current window. */
   readonly sentInWindow: number;
 }
 
 interface Bucket {
   policy: RateLimitPolicy | undefined;
   readonly bottleneck: Bottleneck;
-  spacingMs: number;
-  nextSlotAt: number;
   pausedUntil: number;
   resumeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Jobs handed to Bottleneck and not yet finished; while any exist, new calls queue behind them. */
   queued: number;
-  /** Send times within the policy window, oldest first. */
+  /** Send times (claimed slots) within the stretched window, oldest first. */
   readonly sent: number[];
 }
 
@@ -54,7 +55,7 @@ export class BottleneckLimiter implements Limiter {
 
   constructor(private readonly options: BottleneckLimiterOptions) {
     this.margin = options.safetyMargin ?? 0.02;
-    // Sub-millisecond: with Date.now's whole milliseconds, spacing could come out up to 1 ms short.
+    // Sub-millisecond: with Date.now's whole milliseconds, a slot could come up to 1 ms early.
     this.now = options.now ?? (() => performance.timeOrigin + performance.now());
     for (const policy of options.policies) this.bucket(policy.bucket, policy);
   }
@@ -62,16 +63,16 @@ export class BottleneckLimiter implements Limiter {
   schedule<T>(name: string, task: () => Promise<T>): Promise<T> {
     const bucket = this.bucket(name);
     const now = this.now();
-    if (bucket.queued === 0 && now >= bucket.pausedUntil && now >= bucket.nextSlotAt) {
-      this.claimSlot(bucket, now);
+    if (bucket.queued === 0 && this.nextSlot(bucket, now) <= now) {
+      this.record(bucket, now);
       return task();
     }
     bucket.queued++;
     return bucket.bottleneck
       .schedule(async () => {
-        // Bottleneck does not see fast-path sends, and a pause may have begun while this job was queued.
-        const slot = Math.max(bucket.nextSlotAt, bucket.pausedUntil, this.now());
-        this.claimSlot(bucket, slot);
+        // Claim the slot before waiting, so concurrent jobs line up behind each other.
+        const slot = this.nextSlot(bucket, this.now());
+        this.record(bucket, slot);
         // libuv timers may fire up to a millisecond early (its loop clock is cached): re-check after waking.
         for (let wait = slot - this.now(); wait > 0; wait = slot - this.now()) {
           await new Promise((resolve) => setTimeout(resolve, Math.ceil(wait)));
@@ -87,7 +88,7 @@ export class BottleneckLimiter implements Limiter {
     const bucket = this.bucket(name);
     if (observation.policy) {
       this.learn(bucket, safeParse(observation.policy, name));
-    } else if (observation.limit !== undefined && bucket.policy && observation.limit !== bucket.policy.limit && observation.limit > 0) {
+    } else if (observation.limit !== undefined && observation.limit > 0 && bucket.policy && observation.limit !== bucket.policy.limit) {
       this.learn(bucket, { ...bucket.policy, limit: observation.limit });
     }
     if (observation.status === 429) {
@@ -95,16 +96,14 @@ export class BottleneckLimiter implements Limiter {
       return;
     }
     if (observation.remaining === 0 && observation.resetMs !== undefined && bucket.policy) {
-      this.trimLog(bucket);
       // Spent, yet not by us: another process shares this key and its budget.
-      if (bucket.sent.length < bucket.policy.limit) this.pause(bucket, observation.resetMs);
+      if (this.sentInWindow(bucket, this.now()) < bucket.policy.limit) this.pause(bucket, observation.resetMs);
     }
   }
 
   status(name: string): BucketStatus {
     const bucket = this.bucket(name);
-    this.trimLog(bucket);
-    return { policy: bucket.policy, pausedUntil: bucket.pausedUntil, sentInWindow: bucket.sent.length };
+    return { policy: bucket.policy, pausedUntil: bucket.pausedUntil, sentInWindow: this.sentInWindow(bucket, this.now()) };
   }
 
   /** Clears pause timers; queued jobs stay queued. */
@@ -115,12 +114,9 @@ export class BottleneckLimiter implements Limiter {
   private bucket(name: string, policy?: RateLimitPolicy): Bucket {
     let bucket = this.buckets.get(name);
     if (!bucket) {
-      const spacingMs = this.spacing(policy);
       bucket = {
         policy,
-        bottleneck: new Bottleneck({ minTime: spacingMs, maxConcurrent: this.options.maxConcurrent ?? 4 }),
-        spacingMs,
-        nextSlotAt: 0,
+        bottleneck: new Bottleneck({ maxConcurrent: this.options.maxConcurrent ?? 4 }),
         pausedUntil: 0,
         resumeTimer: undefined,
         queued: 0,
@@ -131,25 +127,36 @@ export class BottleneckLimiter implements Limiter {
     return bucket;
   }
 
-  private claimSlot(bucket: Bucket, at: number): void {
-    bucket.nextSlotAt = at + bucket.spacingMs;
-    if (bucket.policy) {
-      bucket.sent.push(at);
-      this.trimLog(bucket);
-    }
+  /** Only a bucket with a policy keeps a log; an unthrottled one would grow it without bound. */
+  private record(bucket: Bucket, at: number): void {
+    if (bucket.policy) bucket.sent.push(at);
   }
 
-  private trimLog(bucket: Bucket): void {
-    const windowStart = this.now() - (bucket.policy?.windowMs ?? 0);
-    while (bucket.sent.length > 0 && bucket.sent[0]! <= windowStart) bucket.sent.shift();
+  /** The earliest moment a request may go: after any pause, and once the window holds fewer than N sends. */
+  private nextSlot(bucket: Bucket, now: number): number {
+    // Never before a slot already claimed, so the log stays in order.
+    const earliest = Math.max(now, bucket.pausedUntil, bucket.sent.at(-1) ?? 0);
+    const { policy } = bucket;
+    if (!policy) return earliest;
+    const window = this.window(policy);
+    while (bucket.sent.length > 0 && bucket.sent[0]! <= now - window) bucket.sent.shift();
+    if (bucket.sent.length < policy.limit) return earliest;
+    // The N-th most recent send must leave the window first.
+    return Math.max(earliest, bucket.sent[bucket.sent.length - policy.limit]! + window);
+  }
+
+  private sentInWindow(bucket: Bucket, now: number): number {
+    const window = bucket.policy ? this.window(bucket.policy) : 0;
+    return bucket.sent.filter((at) => at > now - window).length;
+  }
+
+  private window(policy: RateLimitPolicy): number {
+    return policy.windowMs + Math.max(25, policy.windowMs * this.margin);
   }
 
   private learn(bucket: Bucket, policy: RateLimitPolicy | undefined): void {
-    if (!policy || (bucket.policy && policy.limit === bucket.policy.limit && policy.windowMs === bucket.policy.windowMs)) return;
+    if (!policy) return;
     bucket.policy = policy;
-    bucket.spacingMs = this.spacing(policy);
-    // Only minTime changes here; the reservoir is never refreshed, so Bottleneck's #185 does not bite.
-    bucket.bottleneck.updateSettings({ minTime: bucket.spacingMs });
   }
 
   private pause(bucket: Bucket, ms: number): void {
@@ -162,13 +169,6 @@ export class BottleneckLimiter implements Limiter {
       bucket.resumeTimer = undefined;
       bucket.bottleneck.updateSettings({ reservoir: null });
     }, ms);
-  }
-
-  private spacing(policy: RateLimitPolicy | undefined): number {
-    if (!policy) return 0;
-    const spacing = (policy.windowMs / policy.limit) * (1 + this.margin);
-    // Sub-millisecond spacing is no throttle at all; rounding it up to 1 ms would invent one.
-    return spacing < 1 ? 0 : Math.ceil(spacing);
   }
 }
 
