@@ -18,5 +18,11 @@ const stopRequested = new Promise<void>((resolve) => {
   process.on('SIGTERM', onSignal);
 });
 
-const code = await main(process.argv.slice(2), { env: process.env, stdout: process.stdout, stderr: process.stderr, stopRequested });
+const code = await main(process.argv.slice(2), {
+  env: process.env,
+  stdin: process.stdin,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  stopRequested,
+});
 process.exitCode = code;

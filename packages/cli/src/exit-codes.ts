@@ -11,6 +11,7 @@ import {
   NetworkError,
   ScopeError,
 } from '@eventsync/core';
+import { InvalidSignature } from './commands/verify.js';
 import { UsageError } from './usage-error.js';
 
 export const EXIT = {
@@ -21,10 +22,12 @@ export const EXIT = {
   forbidden: 4,
   unreachable: 5,
   api: 6,
+  invalidSignature: 7,
   interrupted: 130,
 } as const;
 
 export function exitCodeFor(error: unknown): number {
+  if (error instanceof InvalidSignature) return EXIT.invalidSignature;
   if (error instanceof UsageError || error instanceof ConfigError || error instanceof InvalidInputError) return EXIT.usage;
   if (error instanceof AuthError) return EXIT.unauthorized;
   if (error instanceof ScopeError) return EXIT.forbidden;
@@ -35,7 +38,7 @@ export function exitCodeFor(error: unknown): number {
 
 export function describeError(error: unknown, debug: boolean): string {
   if (!(error instanceof Error)) return String(error);
-  const known = error instanceof EventsyncError || error instanceof UsageError;
+  const known = error instanceof EventsyncError || error instanceof UsageError || error instanceof InvalidSignature;
   if (known && !debug) return error.message;
   return debug ? (error.stack ?? error.message) : `${error.message}\n(unexpected error: run with EVENTSYNC_DEBUG=1 for details)`;
 }

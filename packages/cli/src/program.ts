@@ -3,11 +3,14 @@ import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_PRESET, PRESET_NAMES } from '@eventsync/core';
 import { runEventsList, type EventsListFlags } from './commands/events-list.js';
 import { runSandbox, type SandboxFlags } from './commands/sandbox.js';
+import { runSubscriptions, type SubscriptionFlags } from './commands/subscriptions.js';
 import { runSync, type SyncFlags } from './commands/sync.js';
+import { runVerify, type VerifyFlags } from './commands/verify.js';
 import { describeError, EXIT, exitCodeFor } from './exit-codes.js';
 
 export interface CliIO {
   readonly env: NodeJS.ProcessEnv;
+  readonly stdin: NodeJS.ReadableStream;
   readonly stdout: NodeJS.WriteStream;
   readonly stderr: NodeJS.WriteStream;
   readonly stopRequested: Promise<void>;
@@ -48,7 +51,10 @@ export function buildProgram(io: CliIO): Command {
       .option('--types <list>', 'comma-separated event types (default all)')
       .option('--since <time>', 'first run only: start at an ISO time or a duration ago (2h, 7d); default the oldest kept event')
       .option('--once', 'drain every event created before now, then exit 0')
-      .option('--poll-interval <duration>', 'pause between polls once caught up', '2s')
+      .option('--poll-interval <duration>', 'pause between polls once caught up (default 2s; 15s with --listen)')
+      .option('--listen <port>', 'receive webhooks on this port (0 picks one): creates a managed subscription, deleted on Ctrl-C')
+      .option('--public-url <url>', 'the URL the API should deliver to, when not http://127.0.0.1:<port>/webhooks (a tunnel, a proxy)')
+      .option('--health-interval <duration>', 'how often to check that the subscription is still active', '30s')
       .option('--lookback <duration>', 'how late events may appear; at least the API\'s 10 s visibility lag (default 15s)')
       .option('--page-size <n>', 'events per request, 1-100', '100')
       .option('--no-status', 'no status line / progress lines on stderr'),
@@ -70,6 +76,31 @@ export function buildProgram(io: CliIO): Command {
   )
     .addHelpText('after', CONNECTION_HELP)
     .action((flags: EventsListFlags) => runEventsList(flags, io));
+
+  connectionOptions(
+    program
+      .command('subscriptions')
+      .description('Manage webhook subscriptions: list | create <url> | delete <id> | enable <id> | disable <id> | test <id> | failures <id>')
+      .argument('<action>', 'list, create, delete, enable, disable, test or failures')
+      .argument('[args...]', 'the URL (create) or the subscription id')
+      .option('--events <list>', 'create: comma-separated event types (default all: *)')
+      .option('--description <text>', 'create: a note for whoever reads the list later')
+      .option('--managed-by <tool>', 'create: zapier, n8n, make or eventsync; others then cannot change its URL or events')
+      .option('--limit <n>', 'failures: how many to show', '20')
+      .option('--json', 'NDJSON output'),
+  )
+    .addHelpText('after', CONNECTION_HELP)
+    .action((action: string, args: string[], flags: SubscriptionFlags) => runSubscriptions(action, args, flags, io));
+
+  program
+    .command('verify')
+    .description('Check a captured delivery (headers, blank line, body) read from stdin against a signing secret')
+    .requiredOption('--secret-env <name>', 'environment variable holding the signing secret')
+    .option('--previous-secret-env <name>', 'variable holding the old secret during a rotation')
+    .addOption(new Option('--preset <name>', 'API variant: its scheme and header names').choices([...PRESET_NAMES]))
+    .addOption(new Option('--scheme <scheme>', 'override the preset\'s scheme').choices(['timestamped', 'body', 'standard-webhooks']))
+    .option('--at <unix-seconds>', 'judge the timestamp as of then (a capture is checked long after it arrived)')
+    .action((flags: VerifyFlags) => runVerify(flags, io));
 
   program
     .command('sandbox')

@@ -10,6 +10,8 @@ export interface StatusSource {
   bucket(): BucketReading | undefined;
   /** Extra text, such as "paused 12 s by a 429". */
   note?(): string | undefined;
+  /** Deliveries refused for a bad signature, when webhooks are on. */
+  rejected?(): number;
 }
 
 export interface StatusLineOptions {
@@ -17,6 +19,8 @@ export interface StatusLineOptions {
   readonly now?: () => number;
   readonly redrawMs?: number;
   readonly logEveryMs?: number;
+  /** Show events per channel (webhook / poll). */
+  readonly channels?: boolean;
 }
 
 export class StatusLine {
@@ -42,6 +46,12 @@ export class StatusLine {
     this.drawn = false;
   }
 
+  /** Wipes the drawn line so a log line can be written in its place; the next tick redraws. */
+  clear(): void {
+    if (this.drawn) this.options.stream.write('\r\x1b[2K');
+    this.drawn = false;
+  }
+
   render(): string {
     const now = (this.options.now ?? Date.now)();
     const progress = this.source.progress();
@@ -55,7 +65,13 @@ export class StatusLine {
     const reading = this.source.bucket();
     const budget =
       reading?.remaining === undefined ? 'budget -' : `budget ${reading.remaining}${reading.limit === undefined ? '' : `/${reading.limit}`} left`;
-    const parts = [`${progress.delivered.toLocaleString('en-US')} events`, `${Math.round(rate).toLocaleString('en-US')}/s`, lag, budget];
+    const count = (value: number): string => value.toLocaleString('en-US');
+    const events = this.options.channels
+      ? `${count(progress.delivered)} events (webhook ${count(progress.byChannel.webhook)}, poll ${count(progress.byChannel.poll)}, dup ${count(progress.duplicatesSkipped)})`
+      : `${count(progress.delivered)} events`;
+    const parts = [events, `${count(Math.round(rate))}/s`, lag, budget];
+    const rejected = this.source.rejected?.() ?? 0;
+    if (rejected > 0) parts.push(`${count(rejected)} bad signatures`);
     const note = this.source.note?.() ?? (progress.waitingOn ? `retrying: ${progress.waitingOn.message}` : undefined);
     if (note) parts.push(note);
     return parts.join(' | ');

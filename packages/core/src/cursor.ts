@@ -89,6 +89,20 @@ export class CheckpointTracker {
   }
 
   /**
+   * Whether an event that arrived another way (a webhook) is already in the sink: everything
+   * before the watermark is, and after it the ids tell.
+   */
+  isDelivered(event: EventEnvelope): boolean {
+    if (this.seen.has(event.id)) return true;
+    return this.watermarkMs !== null && Date.parse(event.created_at) < this.watermarkMs;
+  }
+
+  /** Records events delivered another way, so the feed's copies are skipped when a pass reaches them. */
+  markDelivered(events: readonly EventEnvelope[]): void {
+    for (const event of events) this.seen.set(event.id, Date.parse(event.created_at));
+  }
+
+  /**
    * Records a page once its fresh events are safely delivered, and moves the watermark as
    * far as is provably complete. Call for every page of a pass, in order.
    */

@@ -6,6 +6,7 @@ import { ApiClient } from './client.js';
 import type { ClientConfig, ResolvedConfig } from './config.js';
 import { EventsFeed } from './events.js';
 import { Records } from './records.js';
+import { Subscriptions } from './subscriptions.js';
 import type { Runtime } from './transport.js';
 import type { Me } from './types.js';
 
@@ -13,11 +14,13 @@ export class EventsyncClient {
   readonly api: ApiClient;
   readonly events: EventsFeed;
   readonly records: Records;
+  readonly subscriptions: Subscriptions;
 
   constructor(config: ClientConfig | ResolvedConfig, runtime: Runtime) {
     this.api = new ApiClient(config, runtime);
     this.events = new EventsFeed(this.api);
     this.records = new Records(this.api);
+    this.subscriptions = new Subscriptions(this.api);
   }
 
   get config(): ResolvedConfig {

@@ -1,8 +1,14 @@
 /**
- * The polling half of sync: read the feed from the checkpoint, hand fresh events to the
- * sink, and persist the checkpoint only after the sink has them. A crash between the two
- * leaves the sink ahead of the checkpoint; the sink's `recover` cuts it back on the next
- * start, so the events are fetched and written again exactly once.
+ * The polling half of sync, and the one door into the sink: read the feed from the
+ * checkpoint, hand fresh events to the sink, and persist the checkpoint only after the sink
+ * has them. A crash between the two leaves the sink ahead of the checkpoint; the sink's
+ * `recover` cuts it back on the next start, so those events are fetched and written again
+ * exactly once.
+ *
+ * Events that arrive by webhook come in through `accept`, under the same lock: they are
+ * written once, recorded in the checkpoint, and skipped when the feed brings them again.
+ * Anything acknowledged to a webhook but lost in a crash is still ahead of the watermark,
+ * so a later pass fetches it: polling is the safety net.
  */
 import { CheckpointTracker, type Checkpoint, type CheckpointOptions, type CursorStore } from './cursor.js';
 import { isTransient } from './errors.js';
@@ -18,7 +24,7 @@ export interface Sink<Position = unknown> {
   close(): Promise<void>;
 }
 
-/** What the poller persists after every page. */
+/** What the poller persists after every write. */
 export interface SyncState<Position = unknown> {
   readonly version: 1;
   readonly checkpoint: Checkpoint;
@@ -27,8 +33,13 @@ export interface SyncState<Position = unknown> {
   readonly source?: Readonly<Record<string, unknown>>;
 }
 
+export type Channel = 'poll' | 'webhook';
+
 export interface SyncProgress {
+  /** Events written, all channels. */
   readonly delivered: number;
+  readonly byChannel: Readonly<Record<Channel, number>>;
+  /** Events that arrived again (feed look-back, webhook retries, both channels) and were dropped. */
   readonly duplicatesSkipped: number;
   readonly pages: number;
   /** Everything created before this instant is in the sink; null before the first page. */
@@ -66,14 +77,16 @@ export class Poller<Position = unknown> {
   private tracker!: CheckpointTracker;
   private lastSaved: SyncState<Position> | undefined;
   private stopRequested = false;
-  private wake: (() => void) | undefined;
-  private readonly counters = { delivered: 0, duplicatesSkipped: 0, pages: 0 };
+  private wakeUp: (() => void) | undefined;
+  private lock: Promise<unknown> = Promise.resolve();
+  private readonly waiting: Array<{ events: readonly EventEnvelope[]; resolve: (written: number) => void; reject: (error: unknown) => void }> = [];
+  private readonly counters = { duplicatesSkipped: 0, pages: 0, byChannel: { poll: 0, webhook: 0 } };
   private newestEventAt: number | null = null;
   private waitingOn: Error | null = null;
 
   constructor(private readonly options: PollerOptions<Position>) {}
 
-  /** Loads the saved state and cuts the sink back to it. Call once before passes. */
+  /** Loads the saved state and cuts the sink back to it. Call once before anything else. */
   async open(): Promise<SyncState<Position> | undefined> {
     this.lastSaved = await this.options.store.load();
     await this.resetToSaved();
@@ -86,29 +99,77 @@ export class Poller<Position = unknown> {
   }
 
   get progress(): SyncProgress {
-    return { ...this.counters, watermark: this.tracker.watermark, newestEventAt: this.newestEventAt, waitingOn: this.waitingOn };
+    const { byChannel } = this.counters;
+    return {
+      delivered: byChannel.poll + byChannel.webhook,
+      byChannel: { ...byChannel },
+      duplicatesSkipped: this.counters.duplicatesSkipped,
+      pages: this.counters.pages,
+      watermark: this.tracker.watermark,
+      newestEventAt: this.newestEventAt,
+      waitingOn: this.waitingOn,
+    };
   }
 
   /** One pass: every page from the checkpoint up to now - settle. Returns how many events it delivered. */
   async pass(): Promise<number> {
-    const { feed, sink, types, pageSize = 100 } = this.options;
+    const { feed, types, pageSize = 100 } = this.options;
     const window = this.tracker.beginPass(this.options.now());
     let delivered = 0;
     for await (const page of feed.pages({ ...window, limit: pageSize, order: 'asc', ...(types?.length ? { types } : {}) })) {
-      const fresh = this.tracker.fresh(page.events);
-      const sinkPosition = fresh.length > 0 ? await sink.write(fresh) : this.lastSaved?.sinkPosition;
-      this.tracker.commitPage(page, fresh);
-      await this.save(sinkPosition);
-      delivered += fresh.length;
-      this.counters.delivered += fresh.length;
-      this.counters.duplicatesSkipped += page.events.length - fresh.length;
-      this.counters.pages++;
-      const newest = fresh.at(-1);
-      if (newest) this.newestEventAt = Math.max(this.newestEventAt ?? 0, Date.parse(newest.created_at));
+      delivered += await this.exclusive(async () => {
+        const fresh = this.tracker.fresh(page.events);
+        const position = await this.write(fresh, 'poll', page.events.length);
+        this.tracker.commitPage(page, fresh);
+        await this.save(position);
+        this.counters.pages++;
+        return fresh.length;
+      });
       this.options.onProgress?.(this.progress);
       if (this.stopRequested) break;
     }
     return delivered;
+  }
+
+  /**
+   * Writes events that arrived another way (webhooks) unless already in the sink, and
+   * records them in the checkpoint. Resolves with how many were new. Deliveries that arrive
+   * while a write is under way are grouped into the next one: one fsync for many events.
+   */
+  accept(events: readonly EventEnvelope[]): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      this.waiting.push({ events, resolve, reject });
+      // The batch's own promises carry any failure; this one only keeps the chain going.
+      if (this.waiting.length === 1) this.exclusive(() => this.writeWaiting()).catch(() => undefined);
+    });
+  }
+
+  private async writeWaiting(): Promise<void> {
+    const batch = this.waiting.splice(0);
+    try {
+      const ids = new Set<string>();
+      const counts = batch.map(({ events }) => {
+        let fresh = 0;
+        for (const event of events) {
+          if (this.tracker.isDelivered(event) || ids.has(event.id)) continue;
+          ids.add(event.id);
+          fresh++;
+        }
+        return fresh;
+      });
+      const all = batch.flatMap(({ events }) => events);
+      const fresh = all.filter((event) => ids.delete(event.id));
+      const position = await this.write(fresh, 'webhook', all.length);
+      if (fresh.length > 0) {
+        this.tracker.markDelivered(fresh);
+        await this.save(position);
+      }
+      batch.forEach(({ resolve }, index) => resolve(counts[index]!));
+      this.options.onProgress?.(this.progress);
+    } catch (error) {
+      for (const { reject } of batch) reject(error);
+      throw error;
+    }
   }
 
   /**
@@ -124,10 +185,15 @@ export class Poller<Position = unknown> {
     await this.loop(() => false, Number.POSITIVE_INFINITY);
   }
 
+  /** Starts the next pass now instead of after the poll interval (a webhook gap was detected). */
+  wake(): void {
+    this.wakeUp?.();
+  }
+
   /** Ends `run`/`drainUntil` after the page in hand is saved. */
   stop(): void {
     this.stopRequested = true;
-    this.wake?.();
+    this.wakeUp?.();
   }
 
   private async loop(done: () => boolean, failureLimit: number): Promise<void> {
@@ -143,13 +209,42 @@ export class Poller<Position = unknown> {
         if (!isTransient(error) || ++failures >= failureLimit) throw error;
         this.waitingOn = error as Error;
         this.options.onProgress?.(this.progress);
-        await this.resetToSaved();
+        // The pass may have stopped between pages: start the next one from the saved state.
+        await this.exclusive(() => this.resetToSaved());
         await this.pause(this.options.errorPauseMs ?? 5_000);
         continue;
       }
       // A pass that delivered a full backlog goes straight on; an idle one waits.
       if (delivered === 0 && !done()) await this.pause(interval);
     }
+  }
+
+  private async write(fresh: readonly EventEnvelope[], channel: Channel, received: number): Promise<Position | undefined> {
+    this.counters.duplicatesSkipped += received - fresh.length;
+    if (fresh.length === 0) return this.lastSaved?.sinkPosition;
+    const position = await this.options.sink.write(fresh);
+    this.counters.byChannel[channel] += fresh.length;
+    for (const event of fresh) this.newestEventAt = Math.max(this.newestEventAt ?? 0, Date.parse(event.created_at));
+    return position;
+  }
+
+  /**
+   * Poll pages and webhook batches take turns: each is written and saved whole before the
+   * next. One that fails part-way leaves the sink ahead of the saved state, so it is cut
+   * back before the next one starts.
+   */
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const guarded = async (): Promise<T> => {
+      try {
+        return await task();
+      } catch (error) {
+        await this.resetToSaved().catch(() => undefined);
+        throw error;
+      }
+    };
+    const run = this.lock.then(guarded, guarded);
+    this.lock = run.catch(() => undefined);
+    return run;
   }
 
   /** After a failure mid-pass the tracker and sink may be ahead of the saved state: go back to it. */
@@ -176,10 +271,10 @@ export class Poller<Position = unknown> {
   private pause(ms: number): Promise<void> {
     if (this.stopRequested) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      this.wake = resolve;
+      this.wakeUp = resolve;
       void this.options.sleep(ms).then(resolve);
     }).finally(() => {
-      this.wake = undefined;
+      this.wakeUp = undefined;
     });
   }
 }

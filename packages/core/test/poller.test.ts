@@ -217,3 +217,47 @@ describe('Poller failures', () => {
     expect(sink.lines.map((event) => event.id)).toEqual(feed.events.map((stored) => stored.event.id));
   });
 });
+
+describe('Poller.accept (webhook intake)', () => {
+  async function openPoller() {
+    const feed = new LaggingFeed(START, LAG, 3);
+    for (let i = 0; i < 30; i++) feed.create(START - 60_000 + i * 1000, 0);
+    const sink = new MemorySink(() => 0.5);
+    let writes = 0;
+    const write = sink.write.bind(sink);
+    sink.write = async (events) => {
+      writes++;
+      return write(events);
+    };
+    const store = new MemoryStore();
+    const instance = poller(feed, sink, store);
+    await instance.open();
+    return { feed, sink, store, instance, writes: () => writes };
+  }
+
+  it('writes concurrent deliveries once each, grouped into few writes, and the feed does not repeat them', async () => {
+    const { feed, sink, store, instance, writes } = await openPoller();
+    const live = Array.from({ length: 40 }, () => feed.create(feed.clock, 0));
+    const deliveries = [...live, ...live.slice(0, 10)].map((event) => instance.accept([event])); // ten delivered twice
+    const counts = await Promise.all(deliveries);
+    expect(counts.reduce((sum, count) => sum + count, 0)).toBe(40);
+    expect(writes()).toBeLessThan(10);
+    expect(store.state?.checkpoint.seen.length).toBeGreaterThanOrEqual(40);
+
+    feed.clock += 20_000;
+    await instance.drainUntil(feed.clock - 16_000);
+    const ids = sink.lines.map((event) => event.id);
+    expect(ids).toHaveLength(new Set(ids).size);
+    expect(new Set(ids)).toEqual(new Set(feed.events.map((stored) => stored.event.id)));
+    expect(instance.progress.byChannel).toEqual({ webhook: 40, poll: 30 });
+  });
+
+  it('drops a late webhook retry of an event the feed already delivered', async () => {
+    const { feed, sink, instance } = await openPoller();
+    feed.clock += 20_000;
+    await instance.drainUntil(feed.clock - 16_000);
+    const old = feed.events[0]!.event;
+    expect(await instance.accept([old])).toBe(0);
+    expect(sink.lines.filter((event) => event.id === old.id)).toHaveLength(1);
+  });
+});

@@ -3,9 +3,11 @@
  * tests, `eventsync sandbox`). No auth, loopback only, never rate limited or faulted.
  */
 import { ConfigError, isEventType, type EventType } from '@eventsync/core';
+import type { DeliveryRecord } from './deliveries.js';
 import { invalidParameter } from './errors.js';
 import type { FaultOptions } from './options.js';
 import type { Route } from './router.js';
+import type { WebhookFaultOptions } from './webhook-faults.js';
 
 export interface AdminControls {
   stats(): Record<string, unknown>;
@@ -14,6 +16,9 @@ export interface AdminControls {
   setFaults(faults: FaultOptions): FaultOptions;
   startGenerator(ratePerSecond: number, types: EventType[] | undefined): number;
   revokeKey(key: string): void;
+  setWebhookFaults(faults: WebhookFaultOptions): WebhookFaultOptions;
+  /** The delivery log, oldest first. */
+  deliveries(): readonly DeliveryRecord[];
 }
 
 /** Admin bodies are few and typed by hand: one place turns setting errors into a 400 naming the field. */
@@ -28,6 +33,8 @@ function settle<T>(action: () => T): T {
 
 export const ADMIN_PREFIX = '/_sandbox';
 const EMIT_MAX = 1_000_000;
+const DELIVERIES_DEFAULT = 1000;
+const DELIVERIES_MAX = 10_000;
 
 export function adminRoutes(controls: AdminControls): Route[] {
   return [
@@ -71,6 +78,27 @@ export function adminRoutes(controls: AdminControls): Route[] {
         const { ratePerSecond, types } = body();
         const rate = settle(() => controls.startGenerator(ratePerSecond as number, types as EventType[] | undefined));
         return { status: 200, body: { ratePerSecond: rate } };
+      },
+    },
+    {
+      method: 'PUT',
+      path: '/webhook-faults',
+      handle: ({ body }) => ({ status: 200, body: { faults: settle(() => controls.setWebhookFaults(body() as WebhookFaultOptions)) } }),
+    },
+    {
+      // The newest `limit` attempts (default 1000), oldest first; `subscription_id=` filters.
+      method: 'GET',
+      path: '/deliveries',
+      handle: ({ query }) => {
+        const limitText = query.get('limit');
+        const limit = limitText === null || limitText === '' ? DELIVERIES_DEFAULT : Number(limitText);
+        if (!Number.isInteger(limit) || limit < 1 || limit > DELIVERIES_MAX) {
+          throw invalidParameter('limit', `limit must be a whole number from 1 to ${DELIVERIES_MAX}`);
+        }
+        const subscriptionId = query.get('subscription_id') || undefined;
+        const all = controls.deliveries();
+        const matching = subscriptionId === undefined ? all : all.filter((entry) => entry.subscription_id === subscriptionId);
+        return { status: 200, body: { total: matching.length, deliveries: matching.slice(-limit) } };
       },
     },
     {

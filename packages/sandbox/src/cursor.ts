@@ -2,6 +2,7 @@
  * Opaque cursors: base64url JSON tagged with the list they belong to, so a cursor from one
  * endpoint is refused by another instead of silently paging the wrong thing.
  */
+import { PAGE_LIMIT_MAX } from '@eventsync/core';
 import { invalidParameter } from './errors.js';
 
 export function encodeCursor(list: string, payload: Record<string, unknown>): string {
@@ -22,4 +23,14 @@ export function decodeCursor(list: string, text: string): Record<string, unknown
     throw invalidParameter('cursor', 'cursor is not valid here: pass next_cursor from the previous page of this list unchanged');
   }
   return parsed as Record<string, unknown>;
+}
+
+/** `limit=` of a list endpoint: 1..PAGE_LIMIT_MAX; absent or empty gives undefined (the caller picks the default). */
+export function parseLimit(text: string | null): number | undefined {
+  if (text === null || text === '') return undefined;
+  const limit = /^\d{1,4}$/.test(text) ? Number(text) : NaN;
+  if (!(limit >= 1 && limit <= PAGE_LIMIT_MAX)) {
+    throw invalidParameter('limit', `limit must be a whole number from 1 to ${PAGE_LIMIT_MAX}; got "${text}"`);
+  }
+  return limit;
 }

@@ -1,4 +1,7 @@
 // The public face of @eventsync/sandbox: re-exports only.
 export { startSandbox, type Sandbox } from './server.js';
-export type { FaultOptions, GeneratorOptions, SandboxKey, SandboxOptions } from './options.js';
+export type { FaultOptions, GeneratorOptions, SandboxKey, SandboxOptions, WebhookOptions } from './options.js';
 export type { RequestRecord } from './request-log.js';
+export type { DeliveryRecord, TestResult } from './deliveries.js';
+export type { ManagedBy, SubscriptionView, SubscriptionWithSecret, DeliveryFailure } from './subscriptions.js';
+export type { WebhookFaultOptions } from './webhook-faults.js';

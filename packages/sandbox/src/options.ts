@@ -6,6 +6,7 @@ import {
   ConfigError,
   EVENT_TYPES,
   SCOPES,
+  SIGNATURE_DEFAULTS,
   VISIBILITY_LAG_MS,
   getPreset,
   parsePolicy,
@@ -15,8 +16,11 @@ import {
   type PresetName,
   type RateLimitPolicy,
   type Scope,
+  type SignatureScheme,
+  type SignatureSettings,
 } from '@eventsync/core';
 import { base62, Random, streamSeed } from './random.js';
+import { checkWebhookFaults, type WebhookFaultOptions } from './webhook-faults.js';
 
 export interface FaultOptions {
   /** Added before answering: a fixed delay or a uniform range [min, max]. */
@@ -31,6 +35,16 @@ export interface FaultOptions {
   stormRetryAfterSeconds?: number;
   /** Share of requests whose socket is destroyed without an answer. */
   resetRate?: number;
+}
+
+export interface WebhookOptions {
+  /** Multiplies the preset's retry schedule: default 1; 0.001 turns 1 m into 60 ms. */
+  timeScale?: number;
+  /** An attempt not answered (2xx or not) within this is a failure; default 10 s (contract §8). */
+  deliveryTimeoutMs?: number;
+  /** Failures in a row that turn a subscription off; default 20 (contract §8). */
+  circuitBreakerThreshold?: number;
+  faults?: WebhookFaultOptions;
 }
 
 export interface GeneratorOptions {
@@ -76,12 +90,26 @@ export interface SandboxOptions {
   faults?: FaultOptions;
   /** Default true: mounts the unauthenticated `/_sandbox/*` control routes (loopback only). */
   admin?: boolean;
+  /** Webhook delivery timing, circuit breaker and faults. */
+  webhooks?: WebhookOptions;
+  /**
+   * Overrides the preset's signature settings (e.g. `{ scheme: 'standard-webhooks' }`); a
+   * scheme without header names takes that scheme's standard names, as core's config does.
+   */
+  signature?: Partial<SignatureSettings>;
 }
 
 export interface ResolvedKey {
   readonly key: string;
   readonly name: string;
   readonly scopes: readonly Scope[];
+}
+
+export interface ResolvedWebhookOptions {
+  readonly timeScale: number;
+  readonly deliveryTimeoutMs: number;
+  readonly circuitBreakerThreshold: number;
+  readonly faults: WebhookFaultOptions;
 }
 
 export interface ResolvedOptions {
@@ -100,15 +128,18 @@ export interface ResolvedOptions {
   readonly generator: { readonly ratePerSecond: number; readonly types: readonly EventType[] } | null;
   readonly faults: FaultOptions;
   readonly admin: boolean;
+  readonly webhooks: ResolvedWebhookOptions;
 }
 
 export const DEFAULT_HOST = '127.0.0.1';
 export const DEFAULT_SEED = 1;
 export const DEFAULT_BACKLOG_SPAN_MS = 60 * 60 * 1000;
 export const DEFAULT_KEY_NAME = 'Sandbox key';
+export const DEFAULT_DELIVERY_TIMEOUT_MS = 10_000;
+export const DEFAULT_CIRCUIT_BREAKER_THRESHOLD = 20;
 
 export function resolveOptions(options: SandboxOptions = {}): ResolvedOptions {
-  const preset = getPreset(options.preset);
+  const preset = withSignature(getPreset(options.preset), options.signature);
   const seed = options.seed ?? DEFAULT_SEED;
   if (!Number.isFinite(seed)) throw new ConfigError(`seed must be a number, got ${String(seed)}`, 'seed');
   const environment = options.environment ?? 'test';
@@ -153,7 +184,45 @@ export function resolveOptions(options: SandboxOptions = {}): ResolvedOptions {
     generator: options.generator ? resolveGenerator(options.generator) : null,
     faults: checkFaults(options.faults ?? {}),
     admin: options.admin ?? true,
+    webhooks: resolveWebhooks(options.webhooks ?? {}),
   };
+}
+
+/** The preset with its signature settings overridden: everything that signs reads `preset.signature`. */
+function withSignature(preset: Preset, given: Partial<SignatureSettings> | undefined): Preset {
+  if (given === undefined) return preset;
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) throw new ConfigError('signature must be an object', 'signature');
+  const scheme = given.scheme;
+  if (scheme !== undefined && !(Object.keys(SIGNATURE_DEFAULTS) as SignatureScheme[]).includes(scheme)) {
+    throw new ConfigError(`signature.scheme must be one of ${Object.keys(SIGNATURE_DEFAULTS).join(', ')}`, 'signature.scheme');
+  }
+  // Same rule as core's resolveConfig: a new scheme without header names takes its standard names.
+  const signature: SignatureSettings =
+    scheme !== undefined && given.signatureHeader === undefined
+      ? { ...SIGNATURE_DEFAULTS[scheme], ...given }
+      : { ...preset.signature, ...given };
+  for (const name of ['signatureHeader', 'timestampHeader', 'deliveryIdHeader', 'eventTypeHeader'] as const) {
+    if (typeof signature[name] !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(signature[name])) {
+      throw new ConfigError(`signature.${name} must be a header name`, `signature.${name}`);
+    }
+  }
+  checkNonNegative(signature.toleranceSeconds, 'signature.toleranceSeconds');
+  return { ...preset, signature };
+}
+
+function resolveWebhooks(given: WebhookOptions): ResolvedWebhookOptions {
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) throw new ConfigError('webhooks must be an object', 'webhooks');
+  const timeScale = given.timeScale ?? 1;
+  checkNonNegative(timeScale, 'webhooks.timeScale');
+  const deliveryTimeoutMs = given.deliveryTimeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS;
+  if (!(typeof deliveryTimeoutMs === 'number' && Number.isFinite(deliveryTimeoutMs) && deliveryTimeoutMs > 0)) {
+    throw new ConfigError('webhooks.deliveryTimeoutMs must be a number of ms above 0', 'webhooks.deliveryTimeoutMs');
+  }
+  const circuitBreakerThreshold = given.circuitBreakerThreshold ?? DEFAULT_CIRCUIT_BREAKER_THRESHOLD;
+  if (!Number.isInteger(circuitBreakerThreshold) || circuitBreakerThreshold < 1) {
+    throw new ConfigError('webhooks.circuitBreakerThreshold must be a whole number of at least 1', 'webhooks.circuitBreakerThreshold');
+  }
+  return { timeScale, deliveryTimeoutMs, circuitBreakerThreshold, faults: checkWebhookFaults(given.faults ?? {}) };
 }
 
 function resolvePolicies(preset: Preset, given: SandboxOptions['policies']): ResolvedOptions['policies'] {

@@ -108,7 +108,7 @@ export function createPipeline(parts: PipelineParts): (req: IncomingMessage, res
         fail(0, routeFailure(match, method, pathname, ADMIN_PREFIX));
         return;
       }
-      run(match.route, context(match.route, match.params, ADMIN_KEY, path), 0, {}, answer, fail);
+      void run(match.route, context(match.route, match.params, ADMIN_KEY, path), 0, {}, answer, fail);
       return;
     }
 
@@ -181,22 +181,22 @@ export function createPipeline(parts: PipelineParts): (req: IncomingMessage, res
       return;
     }
 
-    run(route, context(route, match.params, key, path), delayMs, limitHeaders, answer, fail);
+    void run(route, context(route, match.params, key, path), delayMs, limitHeaders, answer, fail);
   };
 
-  /** The handler, wrapped in Idempotency-Key replay for routes that honour it. */
-  function run(
+  /** The handler, wrapped in Idempotency-Key replay for routes that honour it. Never rejects. */
+  async function run(
     route: Route,
     context: RequestContext,
     delayMs: number,
     headers: Readonly<Record<string, string>>,
     answer: (delayMs: number, reply: Reply) => void,
     fail: (delayMs: number, failure: ApiFailure, headers?: Readonly<Record<string, string>>) => void,
-  ): void {
+  ): Promise<void> {
     try {
       const idempotencyKey = route.idempotent ? headerValue(context, 'idempotency-key') : undefined;
       if (idempotencyKey === undefined) {
-        const reply = route.handle(context);
+        const reply = await route.handle(context);
         answer(delayMs, { ...reply, headers: { ...headers, ...reply.headers } });
         return;
       }
@@ -216,7 +216,7 @@ export function createPipeline(parts: PipelineParts): (req: IncomingMessage, res
         answer(delayMs, { status: earlier.status, text: earlier.text, headers: { ...headers, 'Idempotent-Replayed': 'true' } });
         return;
       }
-      const reply = route.handle(context);
+      const reply = await route.handle(context);
       const text = reply.text ?? JSON.stringify(reply.body);
       if (reply.status >= 200 && reply.status < 300) {
         idempotency.store(context.key.key, idempotencyKey, { fingerprint: print, status: reply.status, text }, context.now);

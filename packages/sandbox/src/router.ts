@@ -1,6 +1,6 @@
 /**
  * A route table small enough to read: each route module returns a list of routes, the
- * server mounts them under the preset's base path. Webhook routes will be one more module.
+ * server mounts them under the preset's base path.
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { BucketKind, Scope } from '@eventsync/core';
@@ -45,7 +45,8 @@ export interface Route {
   readonly idempotent?: boolean;
   /** Which budget it spends; default GET → read, anything else → write. */
   readonly bucket?: BucketKind;
-  readonly handle: (context: RequestContext) => Reply;
+  /** May be async (the webhook test endpoint waits for its delivery attempt). */
+  readonly handle: (context: RequestContext) => Reply | Promise<Reply>;
 }
 
 export type Match =

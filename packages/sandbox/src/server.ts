@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { ConfigError, RETENTION_MS, isEventType, type EventEnvelope, type EventType, type Preset } from '@eventsync/core';
 import { adminRoutes } from './admin.js';
 import { KeyRing } from './auth.js';
+import { DeliveryEngine, type DeliveryRecord } from './deliveries.js';
 import { FaultInjector } from './faults.js';
 import { SteadyGenerator } from './generator.js';
 import { IdempotencyStore } from './idempotency.js';
@@ -18,7 +19,10 @@ import { Router } from './router.js';
 import { eventRoutes } from './routes/events.js';
 import { meRoutes } from './routes/me.js';
 import { recordRoutes } from './routes/records.js';
+import { subscriptionRoutes } from './routes/subscriptions.js';
 import { createState } from './state.js';
+import { SubscriptionStore, viewWithSecret, type SubscriptionWithSecret } from './subscriptions.js';
+import type { WebhookFaultOptions } from './webhook-faults.js';
 
 export interface Sandbox {
   /** Origin, e.g. http://127.0.0.1:41234. */
@@ -43,7 +47,13 @@ export interface Sandbox {
   stopGenerator(): void;
   /** Later requests with this key get 401 (seed 002: credentials that worked before expire). */
   revokeKey(key: string): void;
-  /** Closes the server, its open sockets and its timers. */
+  /** Every webhook delivery attempt (and fault stand-in), in the order they finished. */
+  readonly deliveries: readonly DeliveryRecord[];
+  /** The stored subscription, secret included (the API shows the secret only once), or undefined. */
+  subscription(id: string): SubscriptionWithSecret | undefined;
+  /** Replaces the current webhook delivery faults. */
+  setWebhookFaults(faults: WebhookFaultOptions): void;
+  /** Closes the server, its open sockets, its timers and any delivery on the wire. */
   stop(): Promise<void>;
 }
 
@@ -58,6 +68,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const faults = new FaultInjector(resolved.seed, resolved.faults);
   const log = new RequestLog();
   const pendingAnswers = new Set<NodeJS.Timeout>();
+  const subscriptions = new SubscriptionStore();
+  const deliveries = new DeliveryEngine(state, subscriptions, resolved.webhooks);
 
   let lastPrune = now();
   const generator = new SteadyGenerator({
@@ -103,6 +115,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     revokeKey(key: string): void {
       keyRing.revoke(key);
     },
+    subscription(id: string): SubscriptionWithSecret | undefined {
+      const stored = subscriptions.get(id);
+      return stored ? viewWithSecret(stored) : undefined;
+    },
+    setWebhookFaults(next: WebhookFaultOptions): void {
+      deliveries.setFaults(next);
+    },
   };
 
   const admin = resolved.admin
@@ -114,6 +133,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
             records: state.records.counts,
             generator: { ratePerSecond: generator.ratePerSecond },
             faults: faults.current,
+            webhooks: { subscriptions: subscriptions.size, ...deliveries.stats, faults: deliveries.faults.current },
           }),
           eventIds: (visibleOnly) => controls.eventIds({ visibleOnly }),
           emit: (type, count, data, commitDelayMs) => {
@@ -133,6 +153,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
             return generator.ratePerSecond;
           },
           revokeKey: (key) => keyRing.revoke(key),
+          setWebhookFaults: (next) => deliveries.setFaults(next),
+          deliveries: () => deliveries.records,
         }),
       )
     : null;
@@ -143,7 +165,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     limiter: resolved.policies ? new RateLimiter(resolved.policies) : null,
     faults,
     idempotency: new IdempotencyStore(),
-    api: new Router().add([...meRoutes(state), ...eventRoutes(state), ...recordRoutes(state)]),
+    api: new Router().add([
+      ...meRoutes(state),
+      ...eventRoutes(state),
+      ...recordRoutes(state),
+      ...subscriptionRoutes(state, subscriptions, deliveries),
+    ]),
     admin,
     log,
     later(delayMs, action) {
@@ -185,10 +212,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     apiKey: resolved.apiKey,
     preset,
     requests: log.records,
+    deliveries: deliveries.records,
     ...controls,
     stop(): Promise<void> {
       stopping ??= new Promise<void>((resolve) => {
         generator.stop();
+        deliveries.stop();
         for (const timer of pendingAnswers) clearTimeout(timer);
         pendingAnswers.clear();
         server.close(() => resolve());

@@ -32,7 +32,7 @@ export interface SandboxState {
   now(): number;
   /** Creates and stores one event; `data` replaces the generated sample data. */
   createEvent(type: EventType, data?: Record<string, unknown>, options?: CreateEventOptions): StoredEvent;
-  /** Listeners run for each created event (the webhook dispatcher will be one). */
+  /** Listeners run for each created event (the webhook delivery engine is one). */
   onEvent(listener: (event: StoredEvent) => void): void;
 }
 

@@ -21,6 +21,7 @@ import { startSandbox, type Sandbox } from '@eventsync/sandbox';
 import { resolveConnection, type ConnectionFlags } from '../connection.js';
 import { parseDuration, parseInstant } from '../durations.js';
 import { StatusLine } from '../status-line.js';
+import { WebhookChannel } from '../webhook-channel.js';
 import { UsageError } from '../usage-error.js';
 
 export interface SyncFlags extends ConnectionFlags {
@@ -31,7 +32,10 @@ export interface SyncFlags extends ConnectionFlags {
   readonly types?: string;
   readonly since?: string;
   readonly once?: boolean;
-  readonly pollInterval: string;
+  readonly pollInterval?: string;
+  readonly listen?: string;
+  readonly publicUrl?: string;
+  readonly healthInterval: string;
   readonly lookback?: string;
   readonly pageSize: string;
   readonly status?: boolean;
@@ -47,15 +51,22 @@ export interface SyncIO {
 
 /** Events per second of the embedded sandbox's generator: enough to watch, little enough to read. */
 const EMBEDDED_RATE = 20;
+/** Share of webhook deliveries the embedded sandbox loses, so the polling fallback has work to show. */
+const EMBEDDED_DROP = 0.2;
 const EMBEDDED_BACKLOG = 600;
 
 export async function runSync(flags: SyncFlags, io: SyncIO): Promise<void> {
   const startedAt = Date.now();
   const types = parseTypes(flags.types);
   const pageSize = parsePageSize(flags.pageSize);
-  const pollIntervalMs = parseDuration(flags.pollInterval, '--poll-interval');
   const lookbackMs = flags.lookback === undefined ? undefined : parseDuration(flags.lookback, '--lookback');
+  const healthIntervalMs = parseDuration(flags.healthInterval, '--health-interval');
   const connection = resolveConnection(flags, io.env);
+  // The embedded sandbox shows the whole design: webhooks first, polling behind them.
+  const listenPort = flags.listen !== undefined ? parsePort(flags.listen) : connection.kind === 'none' ? 0 : undefined;
+  if (flags.publicUrl !== undefined && listenPort === undefined) throw new UsageError('--public-url goes with --listen <port>');
+  // Behind webhooks, polling only fills gaps, so it can afford to be slower.
+  const pollIntervalMs = parseDuration(flags.pollInterval ?? (listenPort === undefined ? '2s' : '15s'), '--poll-interval');
 
   let sandbox: Sandbox | undefined;
   let config: ClientConfig;
@@ -68,7 +79,8 @@ export async function runSync(flags: SyncFlags, io: SyncIO): Promise<void> {
     await rm(dataDir, { recursive: true, force: true });
     io.stderr.write(
       `eventsync: no API configured (EVENTSYNC_BASE_URL, EVENTSYNC_API_KEY), so syncing from an embedded sandbox at ${sandbox.baseUrl}\n` +
-        `eventsync: it generates ${EMBEDDED_RATE} events/s after a backlog of ${EMBEDDED_BACKLOG}; set both variables to sync a real API.\n`,
+        `eventsync: it generates ${EMBEDDED_RATE} events/s after a backlog of ${EMBEDDED_BACKLOG} and delivers them by webhook, dropping ${EMBEDDED_DROP * 100}% of deliveries: watch polling fill the gaps.\n` +
+        'eventsync: set both variables to sync a real API.\n',
     );
   } else {
     config = connection.config;
@@ -81,6 +93,8 @@ export async function runSync(flags: SyncFlags, io: SyncIO): Promise<void> {
   const store = new FileCursorStore<SyncState<number | undefined>>(join(stateDir, 'checkpoint.json'));
   const source = { baseUrl: client.config.baseUrl, basePath: client.config.basePath, types: [...types].sort() };
   let statusLine: StatusLine | undefined;
+  let webhooks: WebhookChannel | undefined;
+  let cleanStop = false;
   try {
     // Fail fast on a wrong URL or key; once syncing, transient failures are waited out instead.
     const me = await client.me({ maxAttempts: 2 });
@@ -106,7 +120,25 @@ export async function runSync(flags: SyncFlags, io: SyncIO): Promise<void> {
       ...(startAt ? { startAt } : {}),
     });
     await poller.open();
-    void io.stopRequested.then(() => poller.stop());
+    void io.stopRequested.then(() => {
+      cleanStop = true;
+      poller.stop();
+    });
+    if (listenPort !== undefined) {
+      webhooks = await WebhookChannel.start({
+        client,
+        poller,
+        port: listenPort,
+        ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}),
+        stateDir,
+        types,
+        healthIntervalMs,
+        log: (line) => {
+          statusLine?.clear();
+          io.stderr.write(`eventsync: ${line}\n`);
+        },
+      });
+    }
 
     if (flags.status !== false) {
       statusLine = new StatusLine(
@@ -114,26 +146,33 @@ export async function runSync(flags: SyncFlags, io: SyncIO): Promise<void> {
           progress: () => poller.progress,
           bucket: () => client.api.buckets.get(client.config.policies.read.bucket),
           note: () => pauseNote(client),
+          ...(webhooks ? { rejected: () => webhooks!.intake.stats.rejectedSignatures } : {}),
         },
-        { stream: io.stderr },
+        { stream: io.stderr, channels: webhooks !== undefined },
       );
       statusLine.start();
     }
     try {
       if (flags.once) await poller.drainUntil(startedAt);
       else await poller.run();
+      cleanStop = true;
     } catch (error) {
       throw explainRetention(error, stateDir);
     }
     statusLine?.stop();
     statusLine = undefined;
-    const { delivered, duplicatesSkipped, watermark } = poller.progress;
+    const { delivered, byChannel, duplicatesSkipped, watermark } = poller.progress;
+    const channels = webhooks ? ` (${byChannel.webhook} by webhook, ${byChannel.poll} by polling)` : '';
     io.stderr.write(
-      `eventsync: ${delivered} events written, ${duplicatesSkipped} re-read and skipped, in ${((Date.now() - startedAt) / 1000).toFixed(1)} s; ` +
+      `eventsync: ${delivered} events written${channels}, ${duplicatesSkipped} duplicates skipped, in ${((Date.now() - startedAt) / 1000).toFixed(1)} s; ` +
         `complete up to ${watermark === null ? '-' : new Date(watermark).toISOString()}\n`,
     );
   } finally {
     statusLine?.stop();
+    // A crash keeps the subscription (and its file) for the next run to reuse; a clean stop removes it.
+    await webhooks?.close({ deleteSubscription: cleanStop }).catch((error: unknown) => {
+      io.stderr.write(`eventsync: could not delete the webhook subscription: ${error instanceof Error ? error.message : String(error)}\n`);
+    });
     await sink.close();
     client.close();
     await sandbox?.stop();
@@ -146,6 +185,7 @@ async function startEmbeddedSandbox(preset: PresetName): Promise<Sandbox> {
     seed: Date.now() % 1_000_000,
     backlog: { count: EMBEDDED_BACKLOG, spanMs: 60 * 60 * 1000 },
     generator: { ratePerSecond: EMBEDDED_RATE },
+    webhooks: { faults: { dropRate: EMBEDDED_DROP } },
   });
 }
 
@@ -157,6 +197,12 @@ function parseTypes(text: string | undefined): string[] {
     throw new UsageError(`unknown event type ${unknown.map((type) => `"${type}"`).join(', ')}; types are lower-case: ${EVENT_TYPES.join(', ')}`);
   }
   return types;
+}
+
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError(`--listen takes a port number (0 picks a free one); got "${text}"`);
+  return port;
 }
 
 function parsePageSize(text: string): number {

@@ -4,3 +4,5 @@ export { BottleneckLimiter, type BottleneckLimiterOptions, type BucketStatus } f
 export { FileCursorStore, syncDirectory } from './file-cursor-store.js';
 export { NdjsonFileSink, NdjsonStreamSink, type NdjsonFileSinkOptions } from './ndjson-file-sink.js';
 export { createNodeClient, type NodeClient, type NodeClientOptions } from './create-node-client.js';
+export { startWebhookReceiver, type WebhookReceiver, type WebhookReceiverOptions } from './webhook-receiver.js';
+export { SubscriptionFile, type SavedSubscription } from './subscription-file.js';

@@ -4,7 +4,7 @@
  * cursor is not on any later page: exactly what a client's look-back exists for.
  */
 import { EVENT_TYPES, PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX, RETENTION_MS, isEventType, type EventType } from '@eventsync/core';
-import { decodeCursor, encodeCursor } from '../cursor.js';
+import { decodeCursor, encodeCursor, parseLimit } from '../cursor.js';
 import { invalidParameter } from '../errors.js';
 import type { FeedKey, StoredEvent } from '../event-store.js';
 import type { RequestContext, Route } from '../router.js';
@@ -28,8 +28,7 @@ export function eventRoutes(state: SandboxState): Route[] {
 function listEvents(state: SandboxState, context: RequestContext) {
   const { query, now } = context;
   const given = readFilters(query);
-  const limitText = query.get('limit');
-  let limit = limitText === null || limitText === '' ? undefined : parseLimit(limitText);
+  let limit = parseLimit(query.get('limit'));
   let filters: FeedFilters;
   let after: FeedKey | undefined;
   const cursorText = query.get('cursor');
@@ -121,14 +120,6 @@ function readFilters(query: URLSearchParams): GivenFilters {
     filters.order = order;
   }
   return filters;
-}
-
-function parseLimit(text: string): number {
-  const limit = /^\d{1,4}$/.test(text) ? Number(text) : NaN;
-  if (!(limit >= 1 && limit <= PAGE_LIMIT_MAX)) {
-    throw invalidParameter('limit', `limit must be a whole number from 1 to ${PAGE_LIMIT_MAX}; got "${text}"`);
-  }
-  return limit;
 }
 
 function readCursor(text: string): { filters: FeedFilters; after: FeedKey; limit: number } {

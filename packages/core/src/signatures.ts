@@ -1,0 +1,193 @@
+/**
+ * Webhook signatures for the three schemes of contract §9, shared by the sandbox (which
+ * signs), the CLI's receiver, the n8n trigger and the Zapier hook (which verify).
+ *
+ * Rules for every scheme: verify the raw body bytes exactly as received, before any JSON
+ * parsing; compare in constant time; a header may carry several signatures, one match is
+ * enough; several secrets may be tried (rotation). Failures say what to check and never
+ * echo a secret or the expected signature.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { SIGNATURE_DEFAULTS, type SignatureScheme, type SignatureSettings } from './config.js';
+import { EventsyncError } from './errors.js';
+
+export type SignatureFailure = 'no_secret' | 'missing_header' | 'malformed_header' | 'timestamp_outside_window' | 'no_match';
+
+export class SignatureError extends EventsyncError {
+  constructor(
+    message: string,
+    readonly reason: SignatureFailure,
+  ) {
+    super(message, { code: `signature_${reason}` });
+  }
+}
+
+export type RawBody = Uint8Array | string;
+export type HeaderBag = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+export interface SignInput {
+  readonly secret: string;
+  readonly body: RawBody;
+  /** Unix seconds; ignored by the `body` scheme. */
+  readonly timestamp: number;
+  /** Delivery id; part of the signed content for `standard-webhooks`. */
+  readonly id: string;
+}
+
+/** The signature header's value for one secret. */
+export function signWebhook(scheme: SignatureScheme, input: SignInput): string {
+  const digest = hmac(scheme, input.secret, input.body, input.timestamp, input.id);
+  switch (scheme) {
+    case 'timestamped':
+      return `v1=${digest.toString('hex')}`;
+    case 'body':
+      return `sha256=${digest.toString('hex')}`;
+    case 'standard-webhooks':
+      return `v1,${digest.toString('base64')}`;
+  }
+}
+
+/** Every header a delivery carries besides Content-Type: id, event type, timestamp, signature(s). */
+export function deliveryHeaders(
+  settings: SignatureSettings,
+  input: Omit<SignInput, 'secret'> & { readonly secrets: readonly string[]; readonly eventType: string },
+): Record<string, string> {
+  const signatures = input.secrets.map((secret) => signWebhook(settings.scheme, { ...input, secret }));
+  const headers: Record<string, string> = {
+    [settings.deliveryIdHeader]: input.id,
+    [settings.eventTypeHeader]: input.eventType,
+    [settings.signatureHeader]: signatures.join(' '),
+  };
+  if (settings.scheme !== 'body') headers[settings.timestampHeader] = String(input.timestamp);
+  return headers;
+}
+
+export interface VerifyInput {
+  /** Scheme and header names; a scheme name alone takes that scheme's standard names. */
+  readonly settings: SignatureSettings | SignatureScheme;
+  readonly rawBody: RawBody;
+  readonly headers: HeaderBag;
+  /** Current secret first; during a rotation, the old one after it. */
+  readonly secrets: string | readonly string[];
+  /** Replay window in seconds, both directions; default from the settings (0 = none). */
+  readonly toleranceSeconds?: number;
+  /** Epoch milliseconds. */
+  readonly now: number;
+}
+
+export interface VerifiedDelivery {
+  /** The delivery id header, when present. */
+  readonly deliveryId: string | undefined;
+  /** Unix seconds, for timestamped schemes. */
+  readonly timestamp: number | undefined;
+  /** Which of the secrets matched (0 = the first): tells a rotation when the old one is no longer used. */
+  readonly secretIndex: number;
+}
+
+export function verifyWebhook(input: VerifyInput): VerifiedDelivery {
+  const settings = typeof input.settings === 'string' ? SIGNATURE_DEFAULTS[input.settings] : input.settings;
+  const secrets = (typeof input.secrets === 'string' ? [input.secrets] : input.secrets).filter((secret) => secret !== '');
+  if (secrets.length === 0) throw new SignatureError('no signing secret is configured, so no delivery can be verified', 'no_secret');
+
+  const header = readHeader(input.headers, settings.signatureHeader);
+  if (header === undefined) {
+    throw new SignatureError(
+      `the ${settings.signatureHeader} header is missing: is this a delivery from the API, and does every proxy on the way forward that header?`,
+      'missing_header',
+    );
+  }
+  const candidates = parseSignatures(settings.scheme, header);
+  if (candidates.length === 0) {
+    throw new SignatureError(`${settings.signatureHeader} holds no ${expectedForm(settings.scheme)} signature`, 'malformed_header');
+  }
+
+  const deliveryId = readHeader(input.headers, settings.deliveryIdHeader);
+  let timestamp: number | undefined;
+  if (settings.scheme !== 'body') {
+    const text = readHeader(input.headers, settings.timestampHeader);
+    if (text === undefined) throw new SignatureError(`the ${settings.timestampHeader} header is missing`, 'missing_header');
+    if (!/^\d{1,12}$/.test(text.trim())) {
+      throw new SignatureError(`${settings.timestampHeader} must be unix seconds, got "${text.slice(0, 32)}"`, 'malformed_header');
+    }
+    timestamp = Number(text);
+    const tolerance = input.toleranceSeconds ?? settings.toleranceSeconds;
+    const skew = Math.round(input.now / 1000 - timestamp);
+    if (tolerance > 0 && Math.abs(skew) > tolerance) {
+      throw new SignatureError(
+        `${settings.timestampHeader} is ${Math.abs(skew)} s in the ${skew > 0 ? 'past' : 'future'} (allowed ${tolerance} s): a replayed delivery, or this server's clock is off`,
+        'timestamp_outside_window',
+      );
+    }
+    if (settings.scheme === 'standard-webhooks' && deliveryId === undefined) {
+      throw new SignatureError(`the ${settings.deliveryIdHeader} header is missing; standard-webhooks signs it`, 'missing_header');
+    }
+  }
+
+  for (const [secretIndex, secret] of secrets.entries()) {
+    const expected = hmac(settings.scheme, secret, input.rawBody, timestamp ?? 0, deliveryId ?? '');
+    if (candidates.some((candidate) => candidate.length === expected.length && timingSafeEqual(candidate, expected))) {
+      return { deliveryId, timestamp, secretIndex };
+    }
+  }
+  throw new SignatureError(
+    `no signature in ${settings.signatureHeader} matched (${secrets.length} secret${secrets.length === 1 ? '' : 's'} tried over ${byteLength(input.rawBody)} body bytes): ` +
+      'the secret is not this subscription\'s, or the body was changed (parsed and re-serialised?) before verification',
+    'no_match',
+  );
+}
+
+function hmac(scheme: SignatureScheme, secret: string, body: RawBody, timestamp: number, id: string): Buffer {
+  const mac = createHmac('sha256', signingKey(scheme, secret));
+  if (scheme === 'timestamped') mac.update(`${timestamp}.`);
+  if (scheme === 'standard-webhooks') mac.update(`${id}.${timestamp}.`);
+  mac.update(body);
+  return mac.digest();
+}
+
+/** Standard Webhooks keys are the base64 after `whsec_`; the other schemes sign with the secret text itself. */
+function signingKey(scheme: SignatureScheme, secret: string): Buffer | string {
+  if (scheme !== 'standard-webhooks') return secret;
+  return Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
+}
+
+const HEX_64 = /^[0-9a-f]{64}$/i;
+
+/** The decoded signatures a header carries, in the scheme's own form; anything else is ignored. */
+function parseSignatures(scheme: SignatureScheme, header: string): Buffer[] {
+  if (scheme === 'standard-webhooks') {
+    // `v1,<base64>` entries, space separated: the comma belongs to each entry.
+    return header
+      .split(' ')
+      .filter((entry) => entry.startsWith('v1,'))
+      .map((entry) => Buffer.from(entry.slice(3), 'base64'));
+  }
+  const prefix = scheme === 'timestamped' ? 'v1=' : 'sha256=';
+  return header
+    .split(/[\s,]+/)
+    .filter((entry) => entry.startsWith(prefix) && HEX_64.test(entry.slice(prefix.length)))
+    .map((entry) => Buffer.from(entry.slice(prefix.length), 'hex'));
+}
+
+function expectedForm(scheme: SignatureScheme): string {
+  return { timestamped: 'v1=<64 hex digits>', body: 'sha256=<64 hex digits>', 'standard-webhooks': 'v1,<base64>' }[scheme];
+}
+
+/** Case-insensitive; Node lower-cases incoming names, other hosts (Zapier) may not. */
+function readHeader(headers: HeaderBag, name: string): string | undefined {
+  const lower = name.toLowerCase();
+  let value = headers[lower] ?? headers[name];
+  if (value === undefined) {
+    for (const [key, candidate] of Object.entries(headers)) {
+      if (key.toLowerCase() === lower) {
+        value = candidate;
+        break;
+      }
+    }
+  }
+  if (value === undefined) return undefined;
+  return typeof value === 'string' ? value : value.join(' ');
+}
+
+function byteLength(body: RawBody): number {
+  return typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
+}
