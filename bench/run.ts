@@ -5,11 +5,17 @@
 import * as backfill from './backfill-rate-limit.ts';
 import * as memory from './drain-memory.ts';
 import * as drain from './unthrottled-drain.ts';
+import * as verify from './verify-signatures.ts';
+import * as receiver from './webhook-receiver.ts';
+import * as recovery from './webhook-recovery.ts';
 
 const benchmarks: Record<string, { run(): Promise<void> }> = {
   'backfill-rate-limit': backfill,
   'unthrottled-drain': drain,
   'drain-memory': memory,
+  'verify-signatures': verify,
+  'webhook-receiver': receiver,
+  'webhook-recovery': recovery,
 };
 
 const filter = process.argv[2];

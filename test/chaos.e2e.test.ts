@@ -91,5 +91,5 @@ describe('webhook-first sync under chaos', () => {
     expect(sandbox.requests.some((request) => request.status === 429)).toBe(true);
     const leftovers = await runCli(['subscriptions', 'list', '--json'], env);
     expect(leftovers.stdout.trim()).toBe('');
-  }, 120_000);
+  }, 300_000);
 });

@@ -46,6 +46,7 @@ export function buildProgram(io: CliIO): Command {
       .description('Sync events into an NDJSON file (or stdout). With no API configured, syncs from an embedded sandbox.')
       .option('--out <file>', 'NDJSON file to append events to (default <data-dir>/events.ndjson)')
       .option('--stdout', 'write events to stdout instead of a file (a crash may repeat up to one page)')
+      .option('--forward <url>', 'POST each event, signed like a delivery (secret in $EVENTSYNC_FORWARD_SECRET), to an existing webhook handler')
       .option('--data-dir <dir>', 'where the file and state go by default', './eventsync-data')
       .option('--state-dir <dir>', 'checkpoint directory (default <data-dir>/state)')
       .option('--types <list>', 'comma-separated event types (default all)')

@@ -308,11 +308,7 @@ export function resolveConfig(config: ClientConfig): ResolvedConfig {
     read: toPolicy(config.policies?.read, preset.policies.read, 'read'),
     write: toPolicy(config.policies?.write, preset.policies.write, 'write'),
   };
-  const signature = { ...preset.signature, ...config.signature };
-  if (config.signature?.scheme && !config.signature.signatureHeader) {
-    // Changing the scheme without naming headers takes that scheme's standard header names.
-    Object.assign(signature, SIGNATURE_DEFAULTS[config.signature.scheme], config.signature);
-  }
+  const signature = resolveSignature(preset.signature, config.signature);
   return {
     baseUrl,
     apiKey: config.apiKey,
@@ -326,6 +322,13 @@ export function resolveConfig(config: ClientConfig): ResolvedConfig {
     timeoutMs: config.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     userAgent: config.userAgent ?? USER_AGENT,
   };
+}
+
+/** Applies an override to a preset's signature settings: a scheme given without header names takes that scheme's standard names. */
+export function resolveSignature(base: SignatureSettings, override: Partial<SignatureSettings> | undefined): SignatureSettings {
+  if (!override) return base;
+  const start = override.scheme !== undefined && override.signatureHeader === undefined ? SIGNATURE_DEFAULTS[override.scheme] : base;
+  return { ...start, ...override };
 }
 
 function toPolicy(given: RateLimitPolicy | string | undefined, fallback: RateLimitPolicy, kind: BucketKind): RateLimitPolicy {

@@ -7,7 +7,7 @@
  * enough; several secrets may be tried (rotation). Failures say what to check and never
  * echo a secret or the expected signature.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { SIGNATURE_DEFAULTS, type SignatureScheme, type SignatureSettings } from './config.js';
 import { EventsyncError } from './errors.js';
 
@@ -36,7 +36,7 @@ export interface SignInput {
 
 /** The signature header's value for one secret. */
 export function signWebhook(scheme: SignatureScheme, input: SignInput): string {
-  const digest = hmac(scheme, input.secret, input.body, input.timestamp, input.id);
+  const digest = hmac(scheme, input.secret, input.body, String(input.timestamp), input.id);
   switch (scheme) {
     case 'timestamped':
       return `v1=${digest.toString('hex')}`;
@@ -86,8 +86,8 @@ export interface VerifiedDelivery {
 
 export function verifyWebhook(input: VerifyInput): VerifiedDelivery {
   const settings = typeof input.settings === 'string' ? SIGNATURE_DEFAULTS[input.settings] : input.settings;
-  const secrets = (typeof input.secrets === 'string' ? [input.secrets] : input.secrets).filter((secret) => secret !== '');
-  if (secrets.length === 0) throw new SignatureError('no signing secret is configured, so no delivery can be verified', 'no_secret');
+  const secrets = typeof input.secrets === 'string' ? [input.secrets] : input.secrets;
+  if (!secrets.some((secret) => secret !== '')) throw new SignatureError('no signing secret is configured, so no delivery can be verified', 'no_secret');
 
   const header = readHeader(input.headers, settings.signatureHeader);
   if (header === undefined) {
@@ -103,13 +103,15 @@ export function verifyWebhook(input: VerifyInput): VerifiedDelivery {
 
   const deliveryId = readHeader(input.headers, settings.deliveryIdHeader);
   let timestamp: number | undefined;
+  let timestampText = '';
   if (settings.scheme !== 'body') {
     const text = readHeader(input.headers, settings.timestampHeader);
     if (text === undefined) throw new SignatureError(`the ${settings.timestampHeader} header is missing`, 'missing_header');
-    if (!/^\d{1,12}$/.test(text.trim())) {
+    timestampText = text.trim();
+    if (!/^\d{1,12}$/.test(timestampText)) {
       throw new SignatureError(`${settings.timestampHeader} must be unix seconds, got "${text.slice(0, 32)}"`, 'malformed_header');
     }
-    timestamp = Number(text);
+    timestamp = Number(timestampText);
     const tolerance = input.toleranceSeconds ?? settings.toleranceSeconds;
     const skew = Math.round(input.now / 1000 - timestamp);
     if (tolerance > 0 && Math.abs(skew) > tolerance) {
@@ -123,10 +125,12 @@ export function verifyWebhook(input: VerifyInput): VerifiedDelivery {
     }
   }
 
-  for (const [secretIndex, secret] of secrets.entries()) {
-    const expected = hmac(settings.scheme, secret, input.rawBody, timestamp ?? 0, deliveryId ?? '');
-    if (candidates.some((candidate) => candidate.length === expected.length && timingSafeEqual(candidate, expected))) {
-      return { deliveryId, timestamp, secretIndex };
+  for (let secretIndex = 0; secretIndex < secrets.length; secretIndex++) {
+    const secret = secrets[secretIndex]!;
+    if (secret === '') continue;
+    const expected = hmac(settings.scheme, secret, input.rawBody, timestampText, deliveryId ?? '');
+    for (const candidate of candidates) {
+      if (candidate.length === expected.length && timingSafeEqual(candidate, expected)) return { deliveryId, timestamp, secretIndex };
     }
   }
   throw new SignatureError(
@@ -136,7 +140,8 @@ export function verifyWebhook(input: VerifyInput): VerifiedDelivery {
   );
 }
 
-function hmac(scheme: SignatureScheme, secret: string, body: RawBody, timestamp: number, id: string): Buffer {
+/** `timestamp` as its decimal text, exactly as it travels in the header. */
+function hmac(scheme: SignatureScheme, secret: string, body: RawBody, timestamp: string, id: string): Buffer {
   const mac = createHmac('sha256', signingKey(scheme, secret));
   if (scheme === 'timestamped') mac.update(`${timestamp}.`);
   if (scheme === 'standard-webhooks') mac.update(`${id}.${timestamp}.`);
@@ -144,13 +149,29 @@ function hmac(scheme: SignatureScheme, secret: string, body: RawBody, timestamp:
   return mac.digest();
 }
 
-/** Standard Webhooks keys are the base64 after `whsec_`; the other schemes sign with the secret text itself. */
-function signingKey(scheme: SignatureScheme, secret: string): Buffer | string {
-  if (scheme !== 'standard-webhooks') return secret;
-  return Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
-}
+/** Prepared keys by secret: one map per way of reading a secret, so a lookup builds no string. */
+const textKeys = new Map<string, KeyObject>();
+const base64Keys = new Map<string, KeyObject>();
 
-const HEX_64 = /^[0-9a-f]{64}$/i;
+/**
+ * The HMAC key of a secret, prepared once: Standard Webhooks keys are the base64 after
+ * `whsec_`; the other schemes sign with the secret text itself. A verifier sees a handful
+ * of secrets (rotation), so the caches stay small; they are bounded all the same.
+ */
+function signingKey(scheme: SignatureScheme, secret: string): KeyObject {
+  const cache = scheme === 'standard-webhooks' ? base64Keys : textKeys;
+  let key = cache.get(secret);
+  if (!key) {
+    const bytes =
+      scheme === 'standard-webhooks'
+        ? Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64')
+        : Buffer.from(secret, 'utf8');
+    key = createSecretKey(bytes);
+    if (cache.size >= 64) cache.clear();
+    cache.set(secret, key);
+  }
+  return key;
+}
 
 /** The decoded signatures a header carries, in the scheme's own form; anything else is ignored. */
 function parseSignatures(scheme: SignatureScheme, header: string): Buffer[] {
@@ -162,19 +183,31 @@ function parseSignatures(scheme: SignatureScheme, header: string): Buffer[] {
       .map((entry) => Buffer.from(entry.slice(3), 'base64'));
   }
   const prefix = scheme === 'timestamped' ? 'v1=' : 'sha256=';
-  return header
-    .split(/[\s,]+/)
-    .filter((entry) => entry.startsWith(prefix) && HEX_64.test(entry.slice(prefix.length)))
-    .map((entry) => Buffer.from(entry.slice(prefix.length), 'hex'));
+  // Most headers carry one signature: skip the split for them.
+  const entries = header.includes(' ') || header.includes(',') ? header.split(/[\s,]+/) : [header];
+  const signatures: Buffer[] = [];
+  for (const entry of entries) {
+    if (!entry.startsWith(prefix) || entry.length !== prefix.length + 64) continue;
+    // Decoding stops at the first pair that is not hex, so a full 32 bytes proves all 64 digits were.
+    const signature = Buffer.from(entry.slice(prefix.length), 'hex');
+    if (signature.length === 32) signatures.push(signature);
+  }
+  return signatures;
 }
 
 function expectedForm(scheme: SignatureScheme): string {
   return { timestamped: 'v1=<64 hex digits>', body: 'sha256=<64 hex digits>', 'standard-webhooks': 'v1,<base64>' }[scheme];
 }
 
+const lowerNames = new Map<string, string>();
+
 /** Case-insensitive; Node lower-cases incoming names, other hosts (Zapier) may not. */
 function readHeader(headers: HeaderBag, name: string): string | undefined {
-  const lower = name.toLowerCase();
+  let lower = lowerNames.get(name);
+  if (lower === undefined) {
+    lower = name.toLowerCase();
+    if (lowerNames.size < 256) lowerNames.set(name, lower);
+  }
   let value = headers[lower] ?? headers[name];
   if (value === undefined) {
     for (const [key, candidate] of Object.entries(headers)) {

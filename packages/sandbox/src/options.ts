@@ -7,6 +7,7 @@ import {
   EVENT_TYPES,
   SCOPES,
   SIGNATURE_DEFAULTS,
+  resolveSignature,
   VISIBILITY_LAG_MS,
   getPreset,
   parsePolicy,
@@ -196,11 +197,7 @@ function withSignature(preset: Preset, given: Partial<SignatureSettings> | undef
   if (scheme !== undefined && !(Object.keys(SIGNATURE_DEFAULTS) as SignatureScheme[]).includes(scheme)) {
     throw new ConfigError(`signature.scheme must be one of ${Object.keys(SIGNATURE_DEFAULTS).join(', ')}`, 'signature.scheme');
   }
-  // Same rule as core's resolveConfig: a new scheme without header names takes its standard names.
-  const signature: SignatureSettings =
-    scheme !== undefined && given.signatureHeader === undefined
-      ? { ...SIGNATURE_DEFAULTS[scheme], ...given }
-      : { ...preset.signature, ...given };
+  const signature = resolveSignature(preset.signature, given);
   for (const name of ['signatureHeader', 'timestampHeader', 'deliveryIdHeader', 'eventTypeHeader'] as const) {
     if (typeof signature[name] !== 'string' || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(signature[name])) {
       throw new ConfigError(`signature.${name} must be a header name`, `signature.${name}`);

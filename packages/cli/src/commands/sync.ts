@@ -16,7 +16,7 @@ import {
   type Sink,
   type SyncState,
 } from '@eventsync/core';
-import { createNodeClient, FileCursorStore, NdjsonFileSink, NdjsonStreamSink, type NodeClient } from '@eventsync/core/node';
+import { createNodeClient, FileCursorStore, ForwardSink, NdjsonFileSink, NdjsonStreamSink, type NodeClient } from '@eventsync/core/node';
 import { startSandbox, type Sandbox } from '@eventsync/sandbox';
 import { resolveConnection, type ConnectionFlags } from '../connection.js';
 import { parseDuration, parseInstant } from '../durations.js';
@@ -27,6 +27,7 @@ import { UsageError } from '../usage-error.js';
 export interface SyncFlags extends ConnectionFlags {
   readonly out?: string;
   readonly stdout?: boolean;
+  readonly forward?: string;
   readonly stateDir?: string;
   readonly dataDir: string;
   readonly types?: string;
@@ -87,9 +88,9 @@ export async function runSync(flags: SyncFlags, io: SyncIO): Promise<void> {
   }
 
   const client = createNodeClient(config);
-  const outPath = flags.stdout ? undefined : resolve(flags.out ?? join(dataDir, 'events.ndjson'));
+  const outPath = flags.stdout || flags.forward ? undefined : resolve(flags.out ?? join(dataDir, 'events.ndjson'));
   const stateDir = resolve(flags.stateDir ?? join(dataDir, 'state'));
-  const sink: Sink<number | undefined> = outPath ? new NdjsonFileSink(outPath) : new NdjsonStreamSink(io.stdout);
+  const sink = chooseSink(flags, outPath, client, io);
   const store = new FileCursorStore<SyncState<number | undefined>>(join(stateDir, 'checkpoint.json'));
   const source = { baseUrl: client.config.baseUrl, basePath: client.config.basePath, types: [...types].sort() };
   let statusLine: StatusLine | undefined;
@@ -99,7 +100,7 @@ export async function runSync(flags: SyncFlags, io: SyncIO): Promise<void> {
     // Fail fast on a wrong URL or key; once syncing, transient failures are waited out instead.
     const me = await client.me({ maxAttempts: 2 });
     io.stderr.write(
-      `eventsync: syncing ${me.tenant.slug} as key "${me.key.name}" (${keyHint(client.config.apiKey)}) into ${outPath ?? 'stdout'}; checkpoint in ${stateDir}\n`,
+      `eventsync: syncing ${me.tenant.slug} as key "${me.key.name}" (${keyHint(client.config.apiKey)}) into ${outPath ?? flags.forward ?? 'stdout'}; checkpoint in ${stateDir}\n`,
     );
     const saved = await store.load();
     checkSameSource(saved?.source, source, stateDir);
@@ -197,6 +198,22 @@ function parseTypes(text: string | undefined): string[] {
     throw new UsageError(`unknown event type ${unknown.map((type) => `"${type}"`).join(', ')}; types are lower-case: ${EVENT_TYPES.join(', ')}`);
   }
   return types;
+}
+
+function chooseSink(flags: SyncFlags, outPath: string | undefined, client: NodeClient, io: SyncIO): Sink<number | undefined> {
+  const chosen = [flags.out !== undefined, flags.stdout === true, flags.forward !== undefined].filter(Boolean).length;
+  if (chosen > 1) throw new UsageError('choose one of --out, --stdout and --forward');
+  if (flags.forward !== undefined) {
+    const secret = io.env.EVENTSYNC_FORWARD_SECRET;
+    if (!secret) throw new UsageError('--forward signs each event: put the secret your handler verifies with in EVENTSYNC_FORWARD_SECRET');
+    try {
+      new URL(flags.forward);
+    } catch {
+      throw new UsageError(`--forward takes the handler's URL, e.g. https://example.com/webhooks; got "${flags.forward}"`);
+    }
+    return new ForwardSink({ url: flags.forward, secret, signature: client.config.signature }) as Sink<number | undefined>;
+  }
+  return outPath ? new NdjsonFileSink(outPath) : new NdjsonStreamSink(io.stdout);
 }
 
 function parsePort(text: string): number {

@@ -6,3 +6,4 @@ export { NdjsonFileSink, NdjsonStreamSink, type NdjsonFileSinkOptions } from './
 export { createNodeClient, type NodeClient, type NodeClientOptions } from './create-node-client.js';
 export { startWebhookReceiver, type WebhookReceiver, type WebhookReceiverOptions } from './webhook-receiver.js';
 export { SubscriptionFile, type SavedSubscription } from './subscription-file.js';
+export { ForwardSink, type ForwardSinkOptions } from './forward-sink.js';
