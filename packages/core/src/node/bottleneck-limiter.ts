@@ -2,9 +2,10 @@
  * Rate limiting per bucket, shaped by what the API tells us.
  *
  * - A rolling window, as the API counts it: a request may go when fewer than N were sent in
- *   the last window (a sliding log of send times, the window stretched by a small margin for
- *   network jitter). That allows a burst up to N, then paces at the rate slots free up, and
- *   never puts N+1 in any window. (Bottleneck's own reservoir refreshes on a fixed clock and
+ *   the last window. That allows a burst up to N, then paces at the rate slots free up, and
+ *   never puts N+1 in any window. The log entry of a request moves to the moment its answer
+ *   arrives: the server counted it no later than that, so however late a loaded event loop
+ *   really sent it, the log errs on the safe side. (Bottleneck's own reservoir refreshes on a fixed clock and
  *   lets 2N through across a boundary; its `updateSettings` even stops the refresh, #185.)
  * - Bottleneck holds the queue: FIFO order, a cap on requests in flight, and the pause. A
  *   429 drops its reservoir to 0 for Retry-After, so every queued caller waits, not just the
@@ -37,6 +38,10 @@ export interface BucketStatus {
   readonly sentInWindow: number;
 }
 
+interface SendRecord {
+  at: number;
+}
+
 interface Bucket {
   policy: RateLimitPolicy | undefined;
   readonly bottleneck: Bottleneck;
@@ -44,8 +49,8 @@ interface Bucket {
   resumeTimer: ReturnType<typeof setTimeout> | undefined;
   /** Jobs handed to Bottleneck and not yet finished; while any exist, new calls queue behind them. */
   queued: number;
-  /** Send times (claimed slots) within the stretched window, oldest first. */
-  readonly sent: number[];
+  /** Claimed slots, moved to the answer's arrival once it comes; not kept in order. */
+  sent: SendRecord[];
 }
 
 export class BottleneckLimiter implements Limiter {
@@ -63,21 +68,18 @@ export class BottleneckLimiter implements Limiter {
   schedule<T>(name: string, task: () => Promise<T>): Promise<T> {
     const bucket = this.bucket(name);
     const now = this.now();
-    if (bucket.queued === 0 && this.nextSlot(bucket, now) <= now) {
-      this.record(bucket, now);
-      return task();
-    }
+    if (bucket.queued === 0 && this.nextSlot(bucket, now) <= now) return this.run(bucket, now, task);
     bucket.queued++;
     return bucket.bottleneck
       .schedule(async () => {
         // Claim the slot before waiting, so concurrent jobs line up behind each other.
         const slot = this.nextSlot(bucket, this.now());
-        this.record(bucket, slot);
+        const record = this.record(bucket, slot);
         // libuv timers may fire up to a millisecond early (its loop clock is cached): re-check after waking.
         for (let wait = slot - this.now(); wait > 0; wait = slot - this.now()) {
           await new Promise((resolve) => setTimeout(resolve, Math.ceil(wait)));
         }
-        return task();
+        return this.settle(record, task);
       })
       .finally(() => {
         bucket.queued--;
@@ -127,27 +129,43 @@ export class BottleneckLimiter implements Limiter {
     return bucket;
   }
 
+  private run<T>(bucket: Bucket, at: number, task: () => Promise<T>): Promise<T> {
+    return this.settle(this.record(bucket, at), task);
+  }
+
+  /** Runs the request; when its answer (or failure) arrives, its log entry moves to that moment. */
+  private async settle<T>(record: SendRecord | undefined, task: () => Promise<T>): Promise<T> {
+    try {
+      return await task();
+    } finally {
+      if (record) record.at = Math.max(record.at, this.now());
+    }
+  }
+
   /** Only a bucket with a policy keeps a log; an unthrottled one would grow it without bound. */
-  private record(bucket: Bucket, at: number): void {
-    if (bucket.policy) bucket.sent.push(at);
+  private record(bucket: Bucket, at: number): SendRecord | undefined {
+    if (!bucket.policy) return undefined;
+    const record = { at };
+    bucket.sent.push(record);
+    return record;
   }
 
   /** The earliest moment a request may go: after any pause, and once the window holds fewer than N sends. */
   private nextSlot(bucket: Bucket, now: number): number {
-    // Never before a slot already claimed, so the log stays in order.
-    const earliest = Math.max(now, bucket.pausedUntil, bucket.sent.at(-1) ?? 0);
+    const earliest = Math.max(now, bucket.pausedUntil);
     const { policy } = bucket;
     if (!policy) return earliest;
     const window = this.window(policy);
-    while (bucket.sent.length > 0 && bucket.sent[0]! <= now - window) bucket.sent.shift();
+    bucket.sent = bucket.sent.filter((record) => record.at > now - window);
     if (bucket.sent.length < policy.limit) return earliest;
     // The N-th most recent send must leave the window first.
-    return Math.max(earliest, bucket.sent[bucket.sent.length - policy.limit]! + window);
+    const newestFirst = bucket.sent.map((record) => record.at).sort((a, b) => b - a);
+    return Math.max(earliest, newestFirst[policy.limit - 1]! + window);
   }
 
   private sentInWindow(bucket: Bucket, now: number): number {
     const window = bucket.policy ? this.window(bucket.policy) : 0;
-    return bucket.sent.filter((at) => at > now - window).length;
+    return bucket.sent.filter((record) => record.at > now - window).length;
   }
 
   private window(policy: RateLimitPolicy): number {
