@@ -41,6 +41,10 @@ export type SignatureScheme = 'timestamped' | 'body' | 'standard-webhooks';
 /** Requests are counted against one of these buckets; a preset maps both to one bucket when the API has a single budget. */
 export type BucketKind = 'read' | 'write';
 
+/** Tools that may own a subscription (contract §7); others cannot change its URL or events. */
+export const MANAGED_BY = ['zapier', 'n8n', 'make', 'eventsync'] as const;
+export type ManagedBy = (typeof MANAGED_BY)[number];
+
 export type Scope = 'events:read' | 'webhooks:read' | 'webhooks:write' | 'records:write';
 export const SCOPES: readonly Scope[] = ['events:read', 'webhooks:read', 'webhooks:write', 'records:write'];
 

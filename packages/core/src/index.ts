@@ -21,16 +21,6 @@ export { BoundedIdSet, type DedupeStore } from './dedupe.js';
 export { Poller, type Sink, type SyncState, type SyncProgress, type PollerOptions, type Channel } from './poller.js';
 export { EventsyncClient } from './eventsync-client.js';
 export * from './signatures.js';
-export {
-  Subscriptions,
-  type Subscription,
-  type CreatedSubscription,
-  type SubscriptionInput,
-  type SubscriptionPatch,
-  type TestDelivery,
-  type DeliveryFailure,
-  type ManagedBy,
-  type ListOptions,
-} from './subscriptions.js';
+export { Subscriptions, type SubscriptionInput, type SubscriptionPatch, type ListOptions } from './subscriptions.js';
 export { WebhookIntake, type WebhookIntakeOptions, type IntakeVerdict, type IntakeStats } from './webhook-intake.js';
 export { SubscriptionHealth, type SubscriptionHealthOptions, type HealthOutcome } from './subscription-health.js';

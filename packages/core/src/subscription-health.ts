@@ -5,7 +5,8 @@
  * checkpoint at once rather than at the next slow poll.
  */
 import { NotFoundError } from './errors.js';
-import type { Subscriptions, Subscription } from './subscriptions.js';
+import type { Subscriptions } from './subscriptions.js';
+import type { Subscription } from './types.js';
 
 export type HealthOutcome =
   | { readonly state: 'healthy'; readonly subscription: Subscription }

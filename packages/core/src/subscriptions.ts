@@ -6,26 +6,8 @@ import type { ApiClient } from './client.js';
 import { PAGE_LIMIT_MAX } from './config.js';
 import { InvalidInputError, NotFoundError } from './errors.js';
 import type { WriteOptions } from './records.js';
-import type { Page } from './types.js';
-
-export type ManagedBy = 'zapier' | 'n8n' | 'make' | 'eventsync';
-
-export interface Subscription {
-  readonly id: string;
-  readonly url: string;
-  readonly events: string[];
-  readonly description: string | null;
-  readonly managed_by: ManagedBy | null;
-  readonly active: boolean;
-  readonly consecutive_failures: number;
-  readonly auto_disabled_at: string | null;
-  readonly created_at: string;
-}
-
-export interface CreatedSubscription extends Subscription {
-  /** The signing secret: store it now, there is no way to read it again. */
-  readonly secret: string;
-}
+import type { ManagedBy } from './config.js';
+import type { CreatedSubscription, DeliveryFailure, Page, Subscription, TestDelivery } from './types.js';
 
 export interface SubscriptionInput {
   readonly url: string;
@@ -41,22 +23,6 @@ export interface SubscriptionPatch {
   readonly events?: readonly string[];
   readonly description?: string;
   readonly active?: boolean;
-}
-
-export interface TestDelivery {
-  readonly delivery_id: string;
-  readonly http_status: number | null;
-  readonly duration_ms: number;
-  readonly ok: boolean;
-}
-
-export interface DeliveryFailure {
-  readonly delivery_id: string;
-  readonly event_id: string;
-  readonly attempt: number;
-  readonly http_status: number | null;
-  readonly error: string;
-  readonly attempted_at: string;
 }
 
 export interface ListOptions {

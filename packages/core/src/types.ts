@@ -1,5 +1,5 @@
 /** The shapes on the wire (api-contract.md §2, §5, §6), shared by client and sandbox. */
-import type { Scope } from './config.js';
+import type { ManagedBy, Scope } from './config.js';
 
 /** The event envelope, identical in the feed and in webhook deliveries. */
 export interface EventEnvelope<T = Record<string, unknown>> {
@@ -86,4 +86,40 @@ export interface EventQuery {
   /** 1..100, default 50. */
   readonly limit?: number;
   readonly order?: 'asc' | 'desc';
+}
+
+/** A webhook subscription as the API shows it (contract §7): everything but the secret. */
+export interface Subscription {
+  readonly id: string;
+  readonly url: string;
+  readonly events: string[];
+  readonly description: string | null;
+  readonly managed_by: ManagedBy | null;
+  readonly active: boolean;
+  readonly consecutive_failures: number;
+  readonly auto_disabled_at: string | null;
+  readonly created_at: string;
+}
+
+/** The create answer, the only one that carries the signing secret. */
+export interface CreatedSubscription extends Subscription {
+  readonly secret: string;
+}
+
+/** `POST .../{id}/test`. */
+export interface TestDelivery {
+  readonly delivery_id: string;
+  readonly http_status: number | null;
+  readonly duration_ms: number;
+  readonly ok: boolean;
+}
+
+/** One failed attempt in the failures audit, newest first. */
+export interface DeliveryFailure {
+  readonly delivery_id: string;
+  readonly event_id: string;
+  readonly attempt: number;
+  readonly http_status: number | null;
+  readonly error: string;
+  readonly attempted_at: string;
 }

@@ -5,6 +5,7 @@
  * it after: the dispatcher's 10 s timeout never depends on the sink.
  */
 import type { SignatureSettings } from './config.js';
+import { BoundedIdSet, type DedupeStore } from './dedupe.js';
 import type { Poller } from './poller.js';
 import { SignatureError, verifyWebhook, type HeaderBag, type RawBody } from './signatures.js';
 import type { EventEnvelope } from './types.js';
@@ -15,6 +16,11 @@ export interface WebhookIntakeOptions {
   /** Read on every delivery, so a rotation takes effect without a restart. Current secret first. */
   readonly secrets: () => readonly string[];
   readonly now: () => number;
+  /**
+   * Ids this process has written, to turn away retried deliveries before they queue for the
+   * sink. Only a shortcut: the checkpoint decides. Default: the last 100,000.
+   */
+  readonly recent?: DedupeStore;
 }
 
 export type IntakeVerdict =
@@ -25,12 +31,17 @@ export interface IntakeStats {
   received: number;
   rejectedSignatures: number;
   malformed: number;
+  /** Deliveries of an event this process had already written (webhook retries, duplicates). */
+  repeated: number;
 }
 
 export class WebhookIntake {
-  readonly stats: IntakeStats = { received: 0, rejectedSignatures: 0, malformed: 0 };
+  readonly stats: IntakeStats = { received: 0, rejectedSignatures: 0, malformed: 0, repeated: 0 };
+  private readonly recent: DedupeStore;
 
-  constructor(private readonly options: WebhookIntakeOptions) {}
+  constructor(private readonly options: WebhookIntakeOptions) {
+    this.recent = options.recent ?? new BoundedIdSet(100_000);
+  }
 
   /** Checks one delivery. Nothing is parsed before the signature holds. */
   check(rawBody: RawBody, headers: HeaderBag): IntakeVerdict {
@@ -54,9 +65,20 @@ export class WebhookIntake {
       this.stats.malformed++;
       return { ok: false, status: 400, message: 'the body is not an event envelope ({ id, type, created_at, data })' };
     }
+    return { ok: true, event, deliveryId, process: () => this.process(event) };
+  }
+
+  private async process(event: EventEnvelope): Promise<number> {
     // The test endpoint's ping proves the wiring; it is not an event of the feed.
-    const process = event.type === 'webhook.test' ? async () => 0 : () => this.options.poller.accept([event]);
-    return { ok: true, event, deliveryId, process };
+    if (event.type === 'webhook.test') return 0;
+    if (this.recent.has(event.id)) {
+      this.stats.repeated++;
+      return 0;
+    }
+    const written = await this.options.poller.accept([event]);
+    // Remembered only once safely handled, so a failed write never turns a retry away.
+    this.recent.add(event.id);
+    return written;
   }
 }
 

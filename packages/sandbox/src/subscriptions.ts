@@ -4,38 +4,13 @@
  * by a creation sequence; failures list newest first by their own sequence, so paging
  * stays stable while new ones are added.
  */
+import type { CreatedSubscription, DeliveryFailure, ManagedBy, Subscription } from '@eventsync/core';
 import { isoTime } from './time.js';
 
-export const MANAGERS = ['zapier', 'n8n', 'make', 'eventsync'] as const;
-export type ManagedBy = (typeof MANAGERS)[number];
-
-/** What the API shows: everything but the secret. */
-export interface SubscriptionView {
-  readonly id: string;
-  readonly url: string;
-  readonly events: string[];
-  readonly description: string | null;
-  readonly managed_by: ManagedBy | null;
-  readonly active: boolean;
-  readonly consecutive_failures: number;
-  readonly auto_disabled_at: string | null;
-  readonly created_at: string;
-}
-
-/** The stored subscription, secret included (only the create answer and `sandbox.subscription(id)` show it). */
-export interface SubscriptionWithSecret extends SubscriptionView {
-  readonly secret: string;
-}
-
-/** One failed attempt as the failures audit lists it. */
-export interface DeliveryFailure {
-  readonly delivery_id: string;
-  readonly event_id: string;
-  readonly attempt: number;
-  readonly http_status: number | null;
-  readonly error: string;
-  readonly attempted_at: string;
-}
+/** The API's views, from core: the sandbox stores more (secret, counters' history) but shows these. */
+export type SubscriptionView = Subscription;
+export type SubscriptionWithSecret = CreatedSubscription;
+export { MANAGED_BY as MANAGERS, type DeliveryFailure, type ManagedBy } from '@eventsync/core';
 
 export interface StoredSubscription {
   readonly id: string;

@@ -1,5 +1,5 @@
 /** `eventsync subscriptions list|create|delete|enable|disable|test|failures`. */
-import type { ManagedBy, Subscription } from '@eventsync/core';
+import { MANAGED_BY, type ManagedBy, type Subscription } from '@eventsync/core';
 import { createNodeClient } from '@eventsync/core/node';
 import { requireApi, resolveConnection, type ConnectionFlags } from '../connection.js';
 import { UsageError } from '../usage-error.js';
@@ -18,7 +18,6 @@ interface IO {
   readonly stderr: NodeJS.WritableStream;
 }
 
-const MANAGERS: readonly ManagedBy[] = ['zapier', 'n8n', 'make', 'eventsync'];
 
 export async function runSubscriptions(action: string, args: readonly string[], flags: SubscriptionFlags, io: IO): Promise<void> {
   const client = createNodeClient(requireApi(resolveConnection(flags, io.env)));
@@ -36,8 +35,8 @@ export async function runSubscriptions(action: string, args: readonly string[], 
       }
       case 'create': {
         const url = one(args, 'create <url>');
-        if (flags.managedBy && !MANAGERS.includes(flags.managedBy as ManagedBy)) {
-          throw new UsageError(`--managed-by is one of ${MANAGERS.join(', ')}; got "${flags.managedBy}"`);
+        if (flags.managedBy && !(MANAGED_BY as readonly string[]).includes(flags.managedBy)) {
+          throw new UsageError(`--managed-by is one of ${MANAGED_BY.join(', ')}; got "${flags.managedBy}"`);
         }
         const created = await client.subscriptions.create({
           url,
