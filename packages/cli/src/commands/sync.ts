@@ -68,6 +68,8 @@ export async function runSync(flags: SyncFlags, io: SyncIO): Promise<void> {
   if (flags.publicUrl !== undefined && listenPort === undefined) throw new UsageError('--public-url goes with --listen <port>');
   // Behind webhooks, polling only fills gaps, so it can afford to be slower.
   const pollIntervalMs = parseDuration(flags.pollInterval ?? (listenPort === undefined ? '2s' : '15s'), '--poll-interval');
+  // Checked before anything starts: a usage error must not leave an embedded sandbox running.
+  const forwardSecret = checkSinkFlags(flags, io.env);
 
   let sandbox: Sandbox | undefined;
   let config: ClientConfig;
@@ -90,7 +92,12 @@ export async function runSync(flags: SyncFlags, io: SyncIO): Promise<void> {
   const client = createNodeClient(config);
   const outPath = flags.stdout || flags.forward ? undefined : resolve(flags.out ?? join(dataDir, 'events.ndjson'));
   const stateDir = resolve(flags.stateDir ?? join(dataDir, 'state'));
-  const sink = chooseSink(flags, outPath, client, io);
+  const sink: Sink<number | undefined> =
+    flags.forward !== undefined && forwardSecret !== undefined
+      ? new ForwardSink({ url: flags.forward, secret: forwardSecret, signature: client.config.signature })
+      : outPath
+        ? new NdjsonFileSink(outPath)
+        : new NdjsonStreamSink(io.stdout);
   const store = new FileCursorStore<SyncState<number | undefined>>(join(stateDir, 'checkpoint.json'));
   const source = { baseUrl: client.config.baseUrl, basePath: client.config.basePath, types: [...types].sort() };
   let statusLine: StatusLine | undefined;
@@ -200,20 +207,15 @@ function parseTypes(text: string | undefined): string[] {
   return types;
 }
 
-function chooseSink(flags: SyncFlags, outPath: string | undefined, client: NodeClient, io: SyncIO): Sink<number | undefined> {
+/** One sink at most; `--forward` needs the secret its handler verifies with. Returns that secret. */
+function checkSinkFlags(flags: SyncFlags, env: NodeJS.ProcessEnv): string | undefined {
   const chosen = [flags.out !== undefined, flags.stdout === true, flags.forward !== undefined].filter(Boolean).length;
   if (chosen > 1) throw new UsageError('choose one of --out, --stdout and --forward');
-  if (flags.forward !== undefined) {
-    const secret = io.env.EVENTSYNC_FORWARD_SECRET;
-    if (!secret) throw new UsageError('--forward signs each event: put the secret your handler verifies with in EVENTSYNC_FORWARD_SECRET');
-    try {
-      new URL(flags.forward);
-    } catch {
-      throw new UsageError(`--forward takes the handler's URL, e.g. https://example.com/webhooks; got "${flags.forward}"`);
-    }
-    return new ForwardSink({ url: flags.forward, secret, signature: client.config.signature }) as Sink<number | undefined>;
-  }
-  return outPath ? new NdjsonFileSink(outPath) : new NdjsonStreamSink(io.stdout);
+  if (flags.forward === undefined) return undefined;
+  if (!URL.canParse(flags.forward)) throw new UsageError(`--forward takes the handler's URL, e.g. https://example.com/webhooks; got "${flags.forward}"`);
+  const secret = env.EVENTSYNC_FORWARD_SECRET;
+  if (!secret) throw new UsageError('--forward signs each event: put the secret your handler verifies with in EVENTSYNC_FORWARD_SECRET');
+  return secret;
 }
 
 function parsePort(text: string): number {
