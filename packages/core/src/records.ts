@@ -15,22 +15,23 @@ export interface WriteOptions {
 export class Records {
   constructor(private readonly api: ApiClient) {}
 
-  createLead(input: LeadInput, options: WriteOptions = {}): Promise<Lead> {
+  // Every method is async, so bad input arrives as a rejection like every other failure.
+  async createLead(input: LeadInput, options: WriteOptions = {}): Promise<Lead> {
     requireText(input, ['email', 'name']);
     return this.api.request<Lead>({ method: 'POST', path: '/leads', body: input, ...options });
   }
 
-  createCustomer(input: CustomerInput, options: WriteOptions = {}): Promise<Customer> {
+  async createCustomer(input: CustomerInput, options: WriteOptions = {}): Promise<Customer> {
     requireText(input, ['email', 'name']);
     return this.api.request<Customer>({ method: 'POST', path: '/customers', body: input, ...options });
   }
 
-  updateCustomer(id: string, patch: CustomerPatch): Promise<Customer> {
+  async updateCustomer(id: string, patch: CustomerPatch): Promise<Customer> {
     if (Object.keys(patch).length === 0) throw new InvalidInputError('an update needs at least one field to change', 'patch');
     return this.api.request<Customer>({ method: 'PATCH', path: `/customers/${pathId(id, 'id')}`, body: patch });
   }
 
-  getCustomer(id: string): Promise<Customer> {
+  async getCustomer(id: string): Promise<Customer> {
     return this.api.request<Customer>({ method: 'GET', path: `/customers/${pathId(id, 'id')}` });
   }
 
@@ -51,7 +52,7 @@ export class Records {
     return options.limit === undefined ? found : found.slice(0, options.limit);
   }
 
-  addNote(customerId: string, body: string, options: WriteOptions = {}): Promise<Note> {
+  async addNote(customerId: string, body: string, options: WriteOptions = {}): Promise<Note> {
     requireText({ body }, ['body']);
     return this.api.request<Note>({ method: 'POST', path: `/customers/${pathId(customerId, 'customerId')}/notes`, body: { body }, ...options });
   }

@@ -37,7 +37,7 @@ export class Subscriptions {
     return this.api.config.preset.subscriptionsPath;
   }
 
-  create(input: SubscriptionInput, options: WriteOptions = {}): Promise<CreatedSubscription> {
+  async create(input: SubscriptionInput, options: WriteOptions = {}): Promise<CreatedSubscription> {
     if (input.events.length === 0) throw new InvalidInputError('a subscription needs at least one event type, or ["*"] for all', 'events');
     return this.api.request<CreatedSubscription>({
       method: 'POST',
@@ -52,7 +52,7 @@ export class Subscriptions {
     });
   }
 
-  list(options: ListOptions = {}): Promise<Page<Subscription>> {
+  async list(options: ListOptions = {}): Promise<Page<Subscription>> {
     return this.api.request<Page<Subscription>>({ method: 'GET', path: this.path, query: pageQuery(options) });
   }
 
@@ -61,20 +61,20 @@ export class Subscriptions {
     yield* paginate((cursor) => this.list({ limit: PAGE_LIMIT_MAX, cursor }));
   }
 
-  get(id: string): Promise<Subscription> {
+  async get(id: string): Promise<Subscription> {
     return this.api.request<Subscription>({ method: 'GET', path: `${this.path}/${pathId(id)}` });
   }
 
-  update(id: string, patch: SubscriptionPatch): Promise<Subscription> {
+  async update(id: string, patch: SubscriptionPatch): Promise<Subscription> {
     return this.api.request<Subscription>({ method: 'PATCH', path: `${this.path}/${pathId(id)}`, body: patch });
   }
 
   /** Re-enabling also resets the failure count and the circuit breaker's `auto_disabled_at`. */
-  enable(id: string): Promise<Subscription> {
+  async enable(id: string): Promise<Subscription> {
     return this.update(id, { active: true });
   }
 
-  disable(id: string): Promise<Subscription> {
+  async disable(id: string): Promise<Subscription> {
     return this.update(id, { active: false });
   }
 
@@ -90,11 +90,11 @@ export class Subscriptions {
   }
 
   /** Sends a `webhook.test` delivery now and reports how the endpoint answered. */
-  test(id: string): Promise<TestDelivery> {
+  async test(id: string): Promise<TestDelivery> {
     return this.api.request<TestDelivery>({ method: 'POST', path: `${this.path}/${pathId(id)}/test`, body: {} });
   }
 
-  failures(id: string, options: ListOptions = {}): Promise<Page<DeliveryFailure>> {
+  async failures(id: string, options: ListOptions = {}): Promise<Page<DeliveryFailure>> {
     return this.api.request<Page<DeliveryFailure>>({ method: 'GET', path: `${this.path}/${pathId(id)}/failures`, query: pageQuery(options) });
   }
 
