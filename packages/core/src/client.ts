@@ -19,7 +19,10 @@ export interface RequestOptions {
   readonly body?: unknown;
   /** Which rate-limit bucket the call counts against; GET reads, everything else writes. */
   readonly bucket?: BucketKind;
-  /** For POST: a key makes the call safe to retry. One is generated when absent; `false` sends none (and so never retries). */
+  /**
+   * Makes a call safe to repeat. A POST always carries one (generated when absent; `false`
+   * sends none, and then it is never retried); other methods send one only when given.
+   */
   readonly idempotencyKey?: string | false;
   /** Overrides the configured attempt budget for this call (a start-up check should fail fast). */
   readonly maxAttempts?: number;
@@ -118,9 +121,8 @@ export class ApiClient {
       headers['Content-Type'] = 'application/json';
       body = JSON.stringify(options.body);
     }
-    if (options.method === 'POST' && options.idempotencyKey !== false) {
-      headers['Idempotency-Key'] = options.idempotencyKey ?? this.newIdempotencyKey();
-    }
+    if (typeof options.idempotencyKey === 'string') headers['Idempotency-Key'] = options.idempotencyKey;
+    else if (options.method === 'POST' && options.idempotencyKey !== false) headers['Idempotency-Key'] = this.newIdempotencyKey();
     return {
       method: options.method,
       url: this.url(options.path, options.query),

@@ -26,9 +26,9 @@ export class Records {
     return this.api.request<Customer>({ method: 'POST', path: '/customers', body: input, ...options });
   }
 
-  async updateCustomer(id: string, patch: CustomerPatch): Promise<Customer> {
+  async updateCustomer(id: string, patch: CustomerPatch, options: WriteOptions = {}): Promise<Customer> {
     if (Object.keys(patch).length === 0) throw new InvalidInputError('an update needs at least one field to change', 'patch');
-    return this.api.request<Customer>({ method: 'PATCH', path: `/customers/${pathId(id, 'id')}`, body: patch });
+    return this.api.request<Customer>({ method: 'PATCH', path: `/customers/${pathId(id, 'id')}`, body: patch, ...options });
   }
 
   async getCustomer(id: string): Promise<Customer> {

@@ -144,6 +144,24 @@ describe('what goes on the wire', () => {
     expect(new Set(keys).size).toBe(3);
   });
 
+  it('Update Customer carries an Idempotency-Key too, the same on a retried step', async () => {
+    const keys: string[] = [];
+    nock(ORIGIN)
+      .patch('/api/v1/customers/cus_1', { name: 'B' })
+      .matchHeader('idempotency-key', (value: string | null) => {
+        keys.push(String(value));
+        return true;
+      })
+      .times(2)
+      .reply(200, { id: 'cus_1', email: 'a@example.com', name: 'B', phone: null, created_at: '2026-04-03T09:15:00.000Z', updated_at: '2026-04-03T09:16:00.000Z' });
+    const update = op('creates', 'update_customer');
+    const inputData = { customer_id: 'cus_1', name: 'B' };
+    await run(update, { authData, inputData, meta: { zap: { id: '7' } } });
+    await run(update, { authData, inputData, meta: { zap: { id: '7' } } });
+    expect(keys[0]).toMatch(/^zapier-update_customer-[0-9a-f]{40}$/);
+    expect(keys[1]).toBe(keys[0]);
+  });
+
   it('sends user text with {{curlies}} as written (no template substitution, no refusal)', async () => {
     const body = 'Template {{bundle.authData.apiKey}} stays text';
     nock(ORIGIN)

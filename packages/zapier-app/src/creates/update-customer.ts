@@ -1,10 +1,11 @@
 import type { CustomerPatch } from '@eventsync/core';
 import type { Bundle, ZObject } from 'zapier-platform-core';
+import { idempotencyKeyFor } from '../idempotency.js';
 import { withClient } from '../client.js';
 import { customerOutputFields, customerSample } from '../samples.js';
 import { customerIdField, optionalText, phoneField, text } from './fields.js';
 
-/** Only the fields the user filled in are sent; blank means "leave as is". PATCH is idempotent, so no key is needed. */
+/** Only the fields the user filled in are sent; blank means "leave as is". Like the creates, a retried step reuses its Idempotency-Key. */
 export const updateCustomer = {
   key: 'update_customer',
   noun: 'Customer',
@@ -24,7 +25,8 @@ export const updateCustomer = {
           const value = optionalText(input[field]);
           if (value !== undefined) patch[field] = value;
         }
-        return client.records.updateCustomer(text(input.customer_id), patch as CustomerPatch);
+        const idempotencyKey = idempotencyKeyFor('update_customer', bundle);
+        return client.records.updateCustomer(text(input.customer_id), patch as CustomerPatch, idempotencyKey ? { idempotencyKey } : {});
       }),
     sample: customerSample,
     outputFields: customerOutputFields,
