@@ -20,6 +20,7 @@ export interface ConnectionFlags {
   readonly apiKey?: string;
   readonly preset?: string;
   readonly rateLimit?: string;
+  readonly sharedLimiter?: string;
 }
 
 export type Connection = { readonly kind: 'none'; readonly preset: PresetName } | { readonly kind: 'api'; readonly config: ClientConfig };

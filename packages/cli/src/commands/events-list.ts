@@ -1,6 +1,6 @@
 /** `eventsync events list`: the newest events (or a window), as a table or NDJSON. */
 import type { EventEnvelope, EventQuery } from '@eventsync/core';
-import { createNodeClient } from '@eventsync/core/node';
+import { createCliClient } from '../cli-client.js';
 import { requireApi, resolveConnection, type ConnectionFlags } from '../connection.js';
 import { parseInstant } from '../durations.js';
 import { UsageError } from '../usage-error.js';
@@ -14,7 +14,7 @@ export interface EventsListFlags extends ConnectionFlags {
   readonly json?: boolean;
 }
 
-export async function runEventsList(flags: EventsListFlags, io: { env: NodeJS.ProcessEnv; stdout: NodeJS.WritableStream }): Promise<void> {
+export async function runEventsList(flags: EventsListFlags, io: { env: NodeJS.ProcessEnv; stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }): Promise<void> {
   const limit = Number(flags.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit takes a whole number above 0; got "${flags.limit}"`);
   if (flags.order !== 'asc' && flags.order !== 'desc') throw new UsageError(`--order is asc or desc; got "${flags.order}"`);
@@ -26,7 +26,7 @@ export async function runEventsList(flags: EventsListFlags, io: { env: NodeJS.Pr
     ...(flags.until ? { until: parseInstant(flags.until, '--until', now) } : {}),
     ...(flags.types ? { types: flags.types.split(',').map((type) => type.trim()) } : {}),
   };
-  const client = createNodeClient(requireApi(resolveConnection(flags, io.env)));
+  const client = createCliClient(requireApi(resolveConnection(flags, io.env)), flags, io);
   try {
     let shown = 0;
     for await (const event of client.events.iterate(query)) {

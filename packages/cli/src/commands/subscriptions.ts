@@ -1,6 +1,6 @@
 /** `eventsync subscriptions list|create|delete|enable|disable|test|failures`. */
 import { MANAGED_BY, type ManagedBy, type Subscription } from '@eventsync/core';
-import { createNodeClient } from '@eventsync/core/node';
+import { createCliClient } from '../cli-client.js';
 import { requireApi, resolveConnection, type ConnectionFlags } from '../connection.js';
 import { UsageError } from '../usage-error.js';
 
@@ -20,7 +20,7 @@ interface IO {
 
 
 export async function runSubscriptions(action: string, args: readonly string[], flags: SubscriptionFlags, io: IO): Promise<void> {
-  const client = createNodeClient(requireApi(resolveConnection(flags, io.env)));
+  const client = createCliClient(requireApi(resolveConnection(flags, io.env)), flags, io);
   const print = (value: unknown, line: string): void => void io.stdout.write(flags.json ? `${JSON.stringify(value)}\n` : `${line}\n`);
   try {
     switch (action) {

@@ -16,8 +16,9 @@ import {
   type Sink,
   type SyncState,
 } from '@eventsync/core';
-import { createNodeClient, FileCursorStore, ForwardSink, NdjsonFileSink, NdjsonStreamSink, type NodeClient } from '@eventsync/core/node';
+import { FileCursorStore, ForwardSink, NdjsonFileSink, NdjsonStreamSink, type NodeClient } from '@eventsync/core/node';
 import { startSandbox, type Sandbox } from '@eventsync/sandbox';
+import { createCliClient } from '../cli-client.js';
 import { resolveConnection, type ConnectionFlags } from '../connection.js';
 import { parseDuration, parseInstant } from '../durations.js';
 import { StatusLine } from '../status-line.js';
@@ -89,7 +90,7 @@ export async function runSync(flags: SyncFlags, io: SyncIO): Promise<void> {
     config = connection.config;
   }
 
-  const client = createNodeClient(config);
+  const client = createCliClient(config, flags, io);
   const outPath = flags.stdout || flags.forward ? undefined : resolve(flags.out ?? join(dataDir, 'events.ndjson'));
   const stateDir = resolve(flags.stateDir ?? join(dataDir, 'state'));
   const sink: Sink<number | undefined> =

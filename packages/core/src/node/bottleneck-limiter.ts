@@ -13,6 +13,8 @@
  * - The policy is learned: a 429's `policy` (`read:10/2s`) or `X-RateLimit-Limit` replaces
  *   the configured one, and `X-RateLimit-Remaining: 0` while this process has not used the
  *   budget means another process shares the key: the bucket waits for the reset.
+ * - Shared by every process on the key when given a `SharedRateLog` (Redis): the same rule
+ *   runs there, atomically, and a 429 pauses the bucket for all of them.
  * - Bottleneck costs a few milliseconds per job (it hops through `setTimeout(0)`), which
  *   would dominate an unthrottled drain. A bucket that is idle, unpaused and has a free slot
  *   therefore sends straight away; both paths record sends in the same log.
@@ -20,6 +22,7 @@
 import Bottleneck from 'bottleneck';
 import { parsePolicy, type RateLimitPolicy } from '../config.js';
 import type { Limiter, RateLimitObservation } from '../transport.js';
+import type { SharedRateLog } from './redis-rate-log.js';
 
 export interface BottleneckLimiterOptions {
   /** Starting policies; buckets not listed here are unthrottled until the API names a policy. */
@@ -29,6 +32,12 @@ export interface BottleneckLimiterOptions {
   /** Requests in flight per bucket. Default 4. */
   readonly maxConcurrent?: number;
   readonly now?: () => number;
+  /**
+   * Keep the window in a store every process using the key shares (Redis), instead of in
+   * this process. When the store fails, the limiter falls back to its own log and says so.
+   */
+  readonly shared?: SharedRateLog;
+  readonly onSharedError?: (error: unknown) => void;
 }
 
 export interface BucketStatus {
@@ -68,18 +77,17 @@ export class BottleneckLimiter implements Limiter {
   schedule<T>(name: string, task: () => Promise<T>): Promise<T> {
     const bucket = this.bucket(name);
     const now = this.now();
-    if (bucket.queued === 0 && this.nextSlot(bucket, now) <= now) return this.run(bucket, now, task);
+    const shared = this.options.shared !== undefined && bucket.policy !== undefined;
+    if (!shared && bucket.queued === 0 && this.nextSlot(bucket, now) <= now) return this.settle(this.record(bucket, now), task);
     bucket.queued++;
     return bucket.bottleneck
       .schedule(async () => {
-        // Claim the slot before waiting, so concurrent jobs line up behind each other.
-        const slot = this.nextSlot(bucket, this.now());
-        const record = this.record(bucket, slot);
-        // libuv timers may fire up to a millisecond early (its loop clock is cached): re-check after waking.
-        for (let wait = slot - this.now(); wait > 0; wait = slot - this.now()) {
-          await new Promise((resolve) => setTimeout(resolve, Math.ceil(wait)));
+        const settle = shared ? await this.sharedSlot(name, bucket) : await this.localSlot(bucket);
+        try {
+          return await task();
+        } finally {
+          settle();
         }
-        return this.settle(record, task);
       })
       .finally(() => {
         bucket.queued--;
@@ -94,7 +102,9 @@ export class BottleneckLimiter implements Limiter {
       this.learn(bucket, { ...bucket.policy, limit: observation.limit });
     }
     if (observation.status === 429) {
-      this.pause(bucket, observation.retryAfterMs ?? observation.resetMs ?? 1_000);
+      const ms = observation.retryAfterMs ?? observation.resetMs ?? 1_000;
+      this.pause(bucket, ms);
+      this.options.shared?.pause(name, ms).catch((error: unknown) => this.options.onSharedError?.(error));
       return;
     }
     if (observation.remaining === 0 && observation.resetMs !== undefined && bucket.policy) {
@@ -129,8 +139,41 @@ export class BottleneckLimiter implements Limiter {
     return bucket;
   }
 
-  private run<T>(bucket: Bucket, at: number, task: () => Promise<T>): Promise<T> {
-    return this.settle(this.record(bucket, at), task);
+  /** Claims the next slot of this process's own log and waits for it; returns what to call once the answer is in. */
+  private async localSlot(bucket: Bucket): Promise<() => void> {
+    // Claimed before waiting, so concurrent jobs line up behind each other.
+    const slot = this.nextSlot(bucket, this.now());
+    const record = this.record(bucket, slot);
+    await this.waitUntil(slot);
+    return () => {
+      if (record) record.at = Math.max(record.at, this.now());
+    };
+  }
+
+  /** Claims a slot in the shared log, waiting as long as it says; falls back to the local log if the store fails. */
+  private async sharedSlot(name: string, bucket: Bucket): Promise<() => void> {
+    const shared = this.options.shared!;
+    for (;;) {
+      await this.waitUntil(bucket.pausedUntil);
+      let claim: Awaited<ReturnType<SharedRateLog['claim']>>;
+      try {
+        claim = await shared.claim(name, bucket.policy!, this.window(bucket.policy!));
+      } catch (error) {
+        this.options.onSharedError?.(error);
+        return this.localSlot(bucket);
+      }
+      if (claim.granted) {
+        return () => void shared.settle(name, claim.id).catch((error: unknown) => this.options.onSharedError?.(error));
+      }
+      await this.waitUntil(this.now() + claim.waitMs);
+    }
+  }
+
+  private async waitUntil(at: number): Promise<void> {
+    // libuv timers may fire up to a millisecond early (its loop clock is cached): re-check after waking.
+    for (let wait = at - this.now(); wait > 0; wait = at - this.now()) {
+      await new Promise((resolve) => setTimeout(resolve, Math.ceil(wait)));
+    }
   }
 
   /** Runs the request; when its answer (or failure) arrives, its log entry moves to that moment. */

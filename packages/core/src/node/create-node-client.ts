@@ -5,10 +5,15 @@ import { resolveConfig, type ClientConfig } from '../config.js';
 import { EventsyncClient } from '../eventsync-client.js';
 import { createAxiosTransport, type AxiosTransportOptions } from './axios-transport.js';
 import { BottleneckLimiter } from './bottleneck-limiter.js';
+import { RedisRateLog } from './redis-rate-log.js';
 
 export interface NodeClientOptions extends AxiosTransportOptions {
-  /** Share one limiter between clients that share a key. */
+  /** Share one limiter between clients in this process that share a key. */
   readonly limiter?: BottleneckLimiter;
+  /** Share the rate-limit window with every process on this key through Redis, e.g. `redis://127.0.0.1:6379`. */
+  readonly sharedLimiterUrl?: string;
+  /** Told when the shared store fails and the limiter falls back to its own log. */
+  readonly onSharedLimiterError?: (error: unknown) => void;
 }
 
 export interface NodeClient extends EventsyncClient {
@@ -20,8 +25,14 @@ export interface NodeClient extends EventsyncClient {
 export function createNodeClient(config: ClientConfig, options: NodeClientOptions = {}): NodeClient {
   const resolved = resolveConfig(config);
   const transport = createAxiosTransport(options);
+  const shared = options.sharedLimiterUrl ? new RedisRateLog(options.sharedLimiterUrl, resolved.apiKey) : undefined;
   const limiter =
-    options.limiter ?? new BottleneckLimiter({ policies: [resolved.policies.read, resolved.policies.write] });
+    options.limiter ??
+    new BottleneckLimiter({
+      policies: [resolved.policies.read, resolved.policies.write],
+      ...(shared ? { shared } : {}),
+      ...(options.onSharedLimiterError ? { onSharedError: options.onSharedLimiterError } : {}),
+    });
   const client = new EventsyncClient(resolved, {
     transport,
     limiter,
@@ -35,6 +46,7 @@ export function createNodeClient(config: ClientConfig, options: NodeClientOption
     close: () => {
       transport.close();
       limiter.stop();
+      void shared?.close();
     },
   });
 }

@@ -7,3 +7,4 @@ export { createNodeClient, type NodeClient, type NodeClientOptions } from './cre
 export { startWebhookReceiver, type WebhookReceiver, type WebhookReceiverOptions } from './webhook-receiver.js';
 export { SubscriptionFile, type SavedSubscription } from './subscription-file.js';
 export { ForwardSink, type ForwardSinkOptions } from './forward-sink.js';
+export { RedisRateLog, type SharedRateLog, type Claim } from './redis-rate-log.js';

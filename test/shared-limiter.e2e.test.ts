@@ -1,0 +1,113 @@
+/**
+ * Contract §4: several integrations sharing one key share one budget. Two `eventsync sync`
+ * processes on the same key, each told the true policy: with the Redis-backed limiter they
+ * never exceed it together; without it (the control) they do.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parsePolicy } from '@eventsync/core';
+import { BottleneckLimiter, RedisRateLog } from '@eventsync/core/node';
+import { startSandbox, type Sandbox } from '@eventsync/sandbox';
+import { idsInFile, runCli, tempDir } from './support/cli.js';
+
+let redis: ChildProcess;
+let redisUrl: string;
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+beforeAll(async () => {
+  const port = await freePort();
+  // .ci/run installs redis-server; a machine without it fails here, loudly.
+  redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    redis.once('error', reject);
+    redis.stdout!.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('Ready to accept connections')) resolve();
+    });
+  });
+  redisUrl = `redis://127.0.0.1:${port}`;
+});
+afterAll(() => {
+  redis.kill('SIGTERM');
+});
+
+let sandbox: Sandbox | undefined;
+afterEach(async () => {
+  await sandbox?.stop();
+  sandbox = undefined;
+});
+
+async function twoSyncsAtOnce(shared: boolean): Promise<{ refused: number; files: string[][]; total: number }> {
+  sandbox = await startSandbox({ seed: 17, visibilityLagMs: 0, policies: { read: 'read:10/1s' }, backlog: { count: 1_500, spanMs: 600_000 } });
+  const env = { EVENTSYNC_BASE_URL: sandbox.url, EVENTSYNC_API_KEY: sandbox.apiKey };
+  const dirs = [await tempDir('shared-a'), await tempDir('shared-b')];
+  const results = await Promise.all(
+    dirs.map((dir) =>
+      runCli(
+        ['sync', '--once', '--data-dir', dir, '--lookback', '1s', '--no-status', '--rate-limit', 'read:10/1s', ...(shared ? ['--shared-limiter', redisUrl] : [])],
+        env,
+      ),
+    ),
+  );
+  for (const result of results) expect(result.code, result.stderr).toBe(0);
+  const files = await Promise.all(dirs.map((dir) => idsInFile(join(dir, 'events.ndjson'))));
+  return { refused: sandbox.requests.filter((request) => request.status === 429).length, files, total: sandbox.eventIds().length };
+}
+
+describe('a rate-limit budget shared across processes', () => {
+  it('keeps two processes on one key within the policy together: no 429 at all', async () => {
+    const { refused, files, total } = await twoSyncsAtOnce(true);
+    expect(refused).toBe(0);
+    for (const ids of files) expect(ids).toHaveLength(total);
+  }, 60_000);
+
+  it('(control) without it, the same two processes exceed the policy', async () => {
+    const { refused, files, total } = await twoSyncsAtOnce(false);
+    expect(refused).toBeGreaterThan(0);
+    for (const ids of files) expect(ids).toHaveLength(total);
+  }, 60_000);
+
+  it('a 429 seen by one process pauses the bucket for another', async () => {
+    const apiKey = `wlcro_test_pause_${Date.now()}`;
+    const policy = parsePolicy('read:1000/1s');
+    const first = new RedisRateLog(redisUrl, apiKey);
+    const second = new RedisRateLog(redisUrl, apiKey);
+    const seer = new BottleneckLimiter({ policies: [policy], shared: first });
+    const other = new BottleneckLimiter({ policies: [policy], shared: second });
+    try {
+      seer.observe('read', { status: 429, retryAfterMs: 400, policy: 'read:1000/1s' });
+      await sleep(50); // the pause travels through Redis
+      const started = performance.now();
+      await other.schedule('read', async () => undefined);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(300);
+    } finally {
+      seer.stop();
+      other.stop();
+      await first.close();
+      await second.close();
+    }
+  });
+
+  it('falls back to its own log, and says so, when Redis is unreachable', async () => {
+    const errors: unknown[] = [];
+    const log = new RedisRateLog(`redis://127.0.0.1:${await freePort()}`, 'wlcro_test_nobody');
+    const limiter = new BottleneckLimiter({ policies: [parsePolicy('read:5/1s')], shared: log, onSharedError: (error) => errors.push(error) });
+    try {
+      await limiter.schedule('read', async () => undefined);
+      expect(errors.length).toBeGreaterThan(0);
+      expect(limiter.status('read').sentInWindow).toBe(1);
+    } finally {
+      limiter.stop();
+      await log.close();
+    }
+  });
+});
