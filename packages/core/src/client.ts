@@ -57,6 +57,7 @@ export class ApiClient {
     config: ClientConfig | ResolvedConfig,
     readonly runtime: Runtime,
   ) {
+    // A resolved config carries the Preset object itself; a ClientConfig names it (or leaves it out).
     this.config = 'preset' in config && typeof config.preset === 'object' ? config : resolveConfig(config as ClientConfig);
     this.limiter = runtime.limiter ?? UNLIMITED;
     this.random = runtime.random ?? Math.random;

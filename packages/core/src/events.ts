@@ -30,7 +30,7 @@ export class EventsFeed {
     const page = await this.api.request<Page<EventEnvelope>>({
       method: 'GET',
       path: '/events',
-      // The cursor carries the filters; the contract lets us repeat them, and sending them keeps logs readable.
+      // A cursor carries the filters; sent alone, it cannot disagree with them (contract §5).
       query: cursor ? { cursor } : toQuery(query),
     });
     return { events: page.data, hasMore: page.has_more, nextCursor: page.next_cursor, requestedAt };
