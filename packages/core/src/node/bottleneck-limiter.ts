@@ -145,9 +145,7 @@ export class BottleneckLimiter implements Limiter {
     const slot = this.nextSlot(bucket, this.now());
     const record = this.record(bucket, slot);
     await this.waitUntil(slot);
-    return () => {
-      if (record) record.at = Math.max(record.at, this.now());
-    };
+    return () => this.answered(record);
   }
 
   /** Claims a slot in the shared log, waiting as long as it says; falls back to the local log if the store fails. */
@@ -181,8 +179,13 @@ export class BottleneckLimiter implements Limiter {
     try {
       return await task();
     } finally {
-      if (record) record.at = Math.max(record.at, this.now());
+      this.answered(record);
     }
+  }
+
+  /** The server counted the request no later than its answer arrived. */
+  private answered(record: SendRecord | undefined): void {
+    if (record) record.at = Math.max(record.at, this.now());
   }
 
   /** Only a bucket with a policy keeps a log; an unthrottled one would grow it without bound. */
