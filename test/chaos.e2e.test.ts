@@ -4,27 +4,18 @@
  * process is kill -9ed at random moments and restarted. The sink must end up holding every
  * event exactly once.
  */
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '@eventsync/sandbox';
 import { completeLines, duplicates, idsInFile, runCli, startCli, tempDir } from './support/cli.js';
+import { freePort } from './support/ports.js';
 
 let sandbox: Sandbox | undefined;
 afterEach(async () => {
   await sandbox?.stop();
   sandbox = undefined;
 });
-
-/** A port free right now, so every restart listens where the subscription delivers. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Deterministic "random" kill moments (ms), spread across the run. */
 function killSchedule(seed: number, count: number): number[] {

@@ -4,7 +4,6 @@
  * never exceed it together; without it (the control) they do.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -12,17 +11,10 @@ import { parsePolicy } from '@eventsync/core';
 import { BottleneckLimiter, RedisRateLog } from '@eventsync/core/node';
 import { startSandbox, type Sandbox } from '@eventsync/sandbox';
 import { idsInFile, runCli, tempDir } from './support/cli.js';
+import { freePort } from './support/ports.js';
 
 let redis: ChildProcess;
 let redisUrl: string;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 beforeAll(async () => {
   const port = await freePort();

@@ -83,3 +83,36 @@ export interface Runtime {
   /** Idempotency keys for POSTs; defaults to `crypto.randomUUID`. */
   readonly newIdempotencyKey?: () => string;
 }
+
+/**
+ * What kind of "no answer" an error from an HTTP library is, from its `code` (or its
+ * cause's) and its message. Every transport (axios, n8n's helpers, z.request) reads its
+ * failures through this, so the same outage gets the same message everywhere.
+ */
+export function networkFailureOf(thrown: unknown): NetworkFailure {
+  const withCode = thrown as { code?: unknown; cause?: { code?: unknown } } | null | undefined;
+  const code = String(withCode?.code ?? withCode?.cause?.code ?? '');
+  const text = `${code} ${thrown instanceof Error ? `${thrown.name} ${thrown.message}` : ''}`;
+  if (/ECONNREFUSED/i.test(text)) return 'refused';
+  if (/ENOTFOUND|EAI_AGAIN/i.test(text)) return 'dns';
+  if (/ECONNRESET|EPIPE|socket hang up/i.test(text)) return 'reset';
+  if (/ECONNABORTED|ETIMEDOUT|ESOCKETTIMEDOUT|ERR_SOCKET_CONNECTION_TIMEOUT|timeout|timed out|AbortError/i.test(text)) return 'timeout';
+  return 'other';
+}
+
+/** Response headers as the core wants them: names lower-cased, repeated values joined. Takes a fetch `Headers` or a plain object. */
+export function lowerCaseHeaders(headers: unknown): Record<string, string> {
+  const flat: Record<string, string> = {};
+  if (!headers || typeof headers !== 'object') return flat;
+  const iterable = headers as { forEach?: (callback: (value: string, name: string) => void) => void };
+  if (typeof iterable.forEach === 'function' && !Array.isArray(headers)) {
+    iterable.forEach((value, name) => {
+      flat[name.toLowerCase()] = String(value);
+    });
+    return flat;
+  }
+  for (const [name, value] of Object.entries(headers as Record<string, unknown>)) {
+    if (value !== undefined && value !== null) flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
+  }
+  return flat;
+}

@@ -17,9 +17,10 @@ import {
 	TransportFailure,
 	getPreset,
 	isPresetName,
+	lowerCaseHeaders,
+	networkFailureOf,
 	type HttpRequest,
 	type HttpResponse,
-	type NetworkFailure,
 	type Preset,
 	type Runtime,
 } from './core';
@@ -47,30 +48,12 @@ export async function readCredentials(context: EventsyncContext): Promise<Events
 /** Header names the credential's `authenticate` adds; the core's copies are dropped so the key travels through n8n's credential handling only. */
 const AUTH_HEADERS = new Set(['authorization', 'x-api-key']);
 
-function classifyFailure(error: unknown): NetworkFailure {
-	const code = String((error as { code?: unknown; cause?: { code?: unknown } })?.code ?? (error as { cause?: { code?: unknown } })?.cause?.code ?? '');
-	if (code === 'ECONNREFUSED') return 'refused';
-	if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'dns';
-	if (code === 'ECONNRESET' || code === 'EPIPE') return 'reset';
-	if (code === 'ETIMEDOUT' || code === 'ECONNABORTED' || code === 'ESOCKETTIMEDOUT') return 'timeout';
-	return 'other';
-}
-
 function bodyText(body: unknown): string {
 	if (body === undefined || body === null) return '';
 	if (typeof body === 'string') return body;
 	if (body instanceof ArrayBuffer) return new TextDecoder().decode(body);
 	if (ArrayBuffer.isView(body)) return new TextDecoder().decode(body);
 	return JSON.stringify(body);
-}
-
-function lowerCaseHeaders(headers: unknown): Record<string, string> {
-	const result: Record<string, string> = {};
-	for (const [name, value] of Object.entries((headers ?? {}) as Record<string, unknown>)) {
-		if (value === undefined || value === null) continue;
-		result[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
-	}
-	return result;
 }
 
 /** The core's Runtime over n8n's helpers: HTTP through httpRequestWithAuthentication, waiting through n8n's `sleep`. */
@@ -97,7 +80,7 @@ export function n8nRuntime(context: EventsyncContext): Runtime {
 		} catch (error) {
 			// The core's transport contract: no HTTP answer is reported as a TransportFailure, which the core
 			// turns into its NetworkError (retried, then surfaced to n8n as a NodeApiError by toNodeError).
-			const failure = classifyFailure(error);
+			const failure = networkFailureOf(error);
 			return await Promise.reject(new TransportFailure(`no answer from ${new URL(request.url).host} (${failure})`, failure));
 		}
 		return { status: Number(response.statusCode ?? 0), headers: lowerCaseHeaders(response.headers), body: bodyText(response.body) };

@@ -22,8 +22,9 @@ import {
   UnavailableError,
   ValidationError,
   isPresetName,
+  lowerCaseHeaders,
+  networkFailureOf,
   type HttpResponse,
-  type NetworkFailure,
   type PresetName,
   type Runtime,
   type Transport,
@@ -91,7 +92,7 @@ export function zapierTransport(z: ZObject): Transport {
     } catch (thrown) {
       // Never attach the request (it holds the key): only the cause's message and class.
       const message = thrown instanceof Error ? thrown.message : String(thrown);
-      throw new TransportFailure(message, classifyFailure(thrown));
+      throw new TransportFailure(message, networkFailureOf(thrown));
     }
     return {
       status: response.status,
@@ -99,33 +100,6 @@ export function zapierTransport(z: ZObject): Transport {
       body: typeof response.content === 'string' ? response.content : '',
     } satisfies HttpResponse;
   };
-}
-
-export function classifyFailure(thrown: unknown): NetworkFailure {
-  const code = String((thrown as { code?: unknown } | null)?.code ?? (thrown as { cause?: { code?: unknown } } | null)?.cause?.code ?? '');
-  const text = `${code} ${thrown instanceof Error ? `${thrown.name} ${thrown.message}` : ''}`;
-  if (/ECONNREFUSED/i.test(text)) return 'refused';
-  if (/ENOTFOUND|EAI_AGAIN/i.test(text)) return 'dns';
-  if (/ECONNRESET|EPIPE|socket hang up/i.test(text)) return 'reset';
-  if (/timeout|timed out|ETIMEDOUT|AbortError/i.test(text)) return 'timeout';
-  return 'other';
-}
-
-/** z.request gives a fetch `Headers` (or, in some paths, a plain object); the core wants lower-case names. */
-export function lowerCaseHeaders(headers: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!headers || typeof headers !== 'object') return out;
-  const withForEach = headers as { forEach?: (callback: (value: string, name: string) => void) => void };
-  if (typeof withForEach.forEach === 'function' && !Array.isArray(headers)) {
-    withForEach.forEach((value, name) => {
-      out[name.toLowerCase()] = String(value);
-    });
-    return out;
-  }
-  for (const [name, value] of Object.entries(headers as Record<string, unknown>)) {
-    if (value !== undefined) out[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
-  }
-  return out;
 }
 
 /**

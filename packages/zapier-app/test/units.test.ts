@@ -1,6 +1,6 @@
 /** The small pure helpers the operations lean on. */
 import { describe, expect, it } from 'vitest';
-import { classifyFailure, lowerCaseHeaders, presetOf } from '../src/client.ts';
+import { presetOf } from '../src/client.ts';
 import { canonicalJson, idempotencyKeyFor } from '../src/idempotency.ts';
 import { typesFor, unprefixHeaders } from '../src/triggers/event-trigger.ts';
 
@@ -34,20 +34,7 @@ describe('idempotency keys', () => {
   });
 });
 
-describe('transport helpers', () => {
-  it('lower-cases fetch Headers and plain objects', () => {
-    expect(lowerCaseHeaders(new Headers({ 'Retry-After': '3', 'X-Request-Id': 'r1' }))).toEqual({ 'retry-after': '3', 'x-request-id': 'r1' });
-    expect(lowerCaseHeaders({ 'Set-Cookie': ['a', 'b'], X: 1 })).toEqual({ 'set-cookie': 'a, b', x: '1' });
-  });
-
-  it('classifies network failures for the core', () => {
-    expect(classifyFailure(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }))).toBe('refused');
-    expect(classifyFailure(new Error('getaddrinfo ENOTFOUND api.example.invalid'))).toBe('dns');
-    expect(classifyFailure(new Error('network timeout at: https://x'))).toBe('timeout');
-    expect(classifyFailure(new Error('socket hang up'))).toBe('reset');
-    expect(classifyFailure('weird')).toBe('other');
-  });
-
+describe('connection settings', () => {
   it('falls back to the default preset for a blank or unknown one', () => {
     expect(presetOf({ preset: 'partner' })).toBe('partner');
     expect(presetOf({ preset: '' })).toBe('integration');

@@ -6,8 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import axios, { AxiosError, type AxiosInstance } from 'axios';
-import type { NetworkFailure } from '../errors.js';
-import { TransportFailure, type HttpResponse, type Transport } from '../transport.js';
+import { lowerCaseHeaders, networkFailureOf, TransportFailure, type HttpResponse, type Transport } from '../transport.js';
 
 export interface AxiosTransportOptions {
   /** Reuse connections; a drain of thousands of pages would otherwise pay a handshake each. Default true. */
@@ -43,7 +42,7 @@ export function createAxiosTransport(options: AxiosTransportOptions = {}): Closa
         data: request.body,
         timeout: request.timeoutMs,
       });
-      return { status: response.status, headers: flattenHeaders(response.headers), body: response.data ?? '' };
+      return { status: response.status, headers: lowerCaseHeaders(response.headers), body: response.data ?? '' };
     } catch (error) {
       throw toTransportFailure(error);
     }
@@ -56,31 +55,10 @@ export function createAxiosTransport(options: AxiosTransportOptions = {}): Closa
   });
 }
 
-function flattenHeaders(headers: object): Record<string, string> {
-  const flat: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || value === null) continue;
-    flat[name.toLowerCase()] = Array.isArray(value) ? value.join(', ') : String(value);
-  }
-  return flat;
-}
-
-const FAILURES: Record<string, NetworkFailure> = {
-  ECONNREFUSED: 'refused',
-  ENOTFOUND: 'dns',
-  EAI_AGAIN: 'dns',
-  ECONNRESET: 'reset',
-  EPIPE: 'reset',
-  ERR_SOCKET_CONNECTION_TIMEOUT: 'timeout',
-  ECONNABORTED: 'timeout',
-  ETIMEDOUT: 'timeout',
-};
-
 function toTransportFailure(error: unknown): TransportFailure {
   if (error instanceof AxiosError) {
-    const failure = FAILURES[error.code ?? ''] ?? (/socket hang up/i.test(error.message) ? 'reset' : 'other');
     // Only the code and message travel on: never error.config, which holds the headers.
-    return new TransportFailure(`${error.code ?? 'ERROR'}: ${error.message}`, failure);
+    return new TransportFailure(`${error.code ?? 'ERROR'}: ${error.message}`, networkFailureOf(error));
   }
-  return new TransportFailure(error instanceof Error ? error.message : String(error), 'other');
+  return new TransportFailure(error instanceof Error ? error.message : String(error), networkFailureOf(error));
 }
