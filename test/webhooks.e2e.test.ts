@@ -4,6 +4,7 @@
  * intake and poller writing to an NDJSON file, and the CLI's own subscription lifecycle.
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import http from 'node:http';
 import { join } from 'node:path';
@@ -175,7 +176,9 @@ describe('handler (seed 004: signature verification and delivery semantics)', ()
     const event = sandbox.emit('payment.received');
     await until(() => sandbox.deliveries.some((delivery) => delivery.event_id === event.id && !delivery.ok));
     await stack.up();
-    await until(async () => (await idsInFile(stack.sinkPath)).includes(event.id));
+    // The counter moves once the write is durable, a moment after the bytes reach the file.
+    await until(() => stack.poller.progress.byChannel.webhook === 1);
+    expect(await idsInFile(stack.sinkPath)).toContain(event.id);
     const redelivery = sandbox.deliveries.find((delivery) => delivery.event_id === event.id && delivery.ok)!;
     expect(redelivery.attempt).toBeGreaterThan(1);
     expect(stack.poller.progress.byChannel).toMatchObject({ webhook: 1, poll: 0 });
@@ -228,7 +231,9 @@ describe('handler (seed 004: signature verification and delivery semantics)', ()
     secrets = [replacement.secret];
     await sleep(300);
     sandbox.stopGenerator();
-    await sleep(500);
+    // Deliveries still in flight settle; a loaded machine may need more than a moment.
+    await until(async () => (await idsInFile(stack.sinkPath)).length >= sandbox.eventIds().length);
+    await sleep(200);
     // No gap: every event arrived, once. The new subscription may deliver before its create
     // call has returned the secret to the handler; during the overlap the old subscription
     // delivers the same events, so such a 401 costs nothing.
@@ -253,10 +258,12 @@ describe('eventsync sync --listen', () => {
     const subscriptions = async () => (await client.subscriptions.list()).data;
 
     const first = startCli(args, env);
-    await until(async () => (await subscriptions()).length === 1);
+    const savedFile = join(dir, 'state', 'subscription.json');
+    // The CLI saves the id and secret right after the API answers the create.
+    await until(async () => (await subscriptions()).length === 1 && existsSync(savedFile));
     const [created] = await subscriptions();
     expect(created).toMatchObject({ managed_by: 'eventsync', events: ['*'], active: true });
-    expect((await stat(join(dir, 'state', 'subscription.json'))).mode & 0o777).toBe(0o600);
+    expect((await stat(savedFile)).mode & 0o777).toBe(0o600);
     first.kill('SIGKILL');
     await first.result;
 
