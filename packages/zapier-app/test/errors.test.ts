@@ -4,7 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { App, caught, describeError, operation, run } from './helpers.ts';
 
 const ORIGIN = 'https://api.eventsync.test';
-const authData = { apiKey: 'wlcro_live_0123456789abcdefWXYZ', baseUrl: ORIGIN, preset: 'integration' };
+const authData = { apiKey: 'wlcro_test_0123456789abcdefWXYZ', baseUrl: ORIGIN, preset: 'integration' };
 const subscribeData = { id: 'whsub_1', secret: 'whsec_c2VjcmV0', events: ['*'] };
 
 beforeAll(() => nock.disableNetConnect());
