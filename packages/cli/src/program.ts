@@ -36,7 +36,9 @@ function connectionOptions(command: Command): Command {
 
 export function buildProgram(io: CliIO): Command {
   const program = new Command('eventsync')
-    .description('Keep a system in sync with an integration API\'s events: feed polling with checkpoints that lose nothing.')
+    .description(
+      "Keep a system in sync with an integration API's events: webhooks first, polling behind them, every event written exactly once.",
+    )
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
@@ -107,7 +109,7 @@ export function buildProgram(io: CliIO): Command {
 
   program
     .command('sandbox')
-    .description('Run the API locally: events feed, records, rate limits; prints its URL and key')
+    .description('Run the API locally: events feed, records, webhooks, rate limits; prints its URL and key')
     .option('--port <port>', 'port to listen on (0 picks a free one)', '4010')
     .addOption(new Option('--preset <name>', 'API variant to imitate').choices([...PRESET_NAMES]).default(DEFAULT_PRESET))
     .option('--rate <n>', 'events generated per second', '5')
