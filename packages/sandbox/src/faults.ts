@@ -25,11 +25,7 @@ export class FaultInjector {
   }
 
   latencyMs(): number {
-    const latency = this.faults.latencyMs;
-    if (latency === undefined) return 0;
-    if (!Array.isArray(latency)) return latency;
-    const [min, max] = latency;
-    return min === max ? min : min + this.random.next() * (max - min);
+    return this.random.duration(this.faults.latencyMs);
   }
 
   reset(): boolean {

@@ -21,6 +21,7 @@ import {
   type SignatureSettings,
 } from '@eventsync/core';
 import { base62, Random, streamSeed } from './random.js';
+import { checkDuration } from './time.js';
 import { checkWebhookFaults, type WebhookFaultOptions } from './webhook-faults.js';
 
 export interface FaultOptions {
@@ -291,13 +292,7 @@ export function checkFaults(faults: FaultOptions): FaultOptions {
     const seconds = faults[name];
     if (seconds !== undefined) checkNonNegative(seconds, `faults.${name}`);
   }
-  const latency = faults.latencyMs;
-  if (latency !== undefined) {
-    const [min, max] = Array.isArray(latency) ? latency : [latency, latency];
-    checkNonNegative(min, 'faults.latencyMs');
-    checkNonNegative(max, 'faults.latencyMs');
-    if (max < min) throw new ConfigError('faults.latencyMs range must be [min, max]', 'faults.latencyMs');
-  }
+  checkDuration(faults.latencyMs, 'faults.latencyMs');
   return { ...faults };
 }
 

@@ -35,6 +35,14 @@ export class Random {
     return min + this.below(max - min + 1);
   }
 
+  /** A wait drawn from a fault knob: none, a fixed number of ms, or uniform in [min, max]. */
+  duration(spec: number | readonly [number, number] | undefined): number {
+    if (spec === undefined) return 0;
+    if (!Array.isArray(spec)) return spec as number;
+    const [min, max] = spec as readonly [number, number];
+    return min === max ? min : min + this.next() * (max - min);
+  }
+
   pick<T>(items: readonly T[]): T {
     return items[this.below(items.length)]!;
   }

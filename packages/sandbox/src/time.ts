@@ -1,7 +1,9 @@
 /**
  * Strict ISO 8601 parsing. Date.parse alone accepts 2026-02-30 (as 2 March) and reads an
  * offset-less date-time as local time; a feed bound must mean one instant or be refused.
+ * Also the check of fault waits, which both fault injectors take.
  */
+import { ConfigError } from '@eventsync/core';
 
 const ISO_8601 =
   /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
@@ -37,4 +39,15 @@ export function parseIsoTime(text: string): number | undefined {
 
 export function isoTime(ms: number): string {
   return new Date(ms).toISOString();
+}
+
+/** A fault wait: absent, a number of ms, or a [min, max] range of them. */
+export function checkDuration(value: unknown, setting: string): void {
+  if (value === undefined) return;
+  const [min, max] = Array.isArray(value) ? value : [value, value];
+  const ok = (ms: unknown): boolean => typeof ms === 'number' && Number.isFinite(ms) && ms >= 0;
+  if (!ok(min) || !ok(max) || (Array.isArray(value) && value.length !== 2)) {
+    throw new ConfigError(`${setting} must be a number of ms, or [min, max]`, setting);
+  }
+  if ((max as number) < (min as number)) throw new ConfigError(`${setting} range must be [min, max]`, setting);
 }

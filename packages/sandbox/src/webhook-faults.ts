@@ -5,6 +5,7 @@
  */
 import { ConfigError } from '@eventsync/core';
 import { Random, streamSeed } from './random.js';
+import { checkDuration } from './time.js';
 
 export interface WebhookFaultOptions {
   /** Share of attempts silently never sent: a lost delivery, no failure recorded, no retry. */
@@ -34,15 +35,7 @@ export function checkWebhookFaults(faults: WebhookFaultOptions, prefix = 'webhoo
       throw new ConfigError(`${prefix}.${name} must be a share between 0 and 1`, `${prefix}.${name}`);
     }
   }
-  const delay = faults.delayMs;
-  if (delay !== undefined) {
-    const [min, max] = Array.isArray(delay) ? delay : [delay, delay];
-    const ok = (value: unknown) => typeof value === 'number' && Number.isFinite(value) && value >= 0;
-    if (!ok(min) || !ok(max) || (Array.isArray(delay) && delay.length !== 2)) {
-      throw new ConfigError(`${prefix}.delayMs must be a number of ms, or [min, max]`, `${prefix}.delayMs`);
-    }
-    if (max < min) throw new ConfigError(`${prefix}.delayMs range must be [min, max]`, `${prefix}.delayMs`);
-  }
+  checkDuration(faults.delayMs, `${prefix}.delayMs`);
   return { ...faults };
 }
 
@@ -80,11 +73,7 @@ export class WebhookFaultInjector {
   }
 
   delayMs(): number {
-    const delay = this.faults.delayMs;
-    if (delay === undefined) return 0;
-    if (!Array.isArray(delay)) return delay;
-    const [min, max] = delay;
-    return min === max ? min : min + this.random.next() * (max - min);
+    return this.random.duration(this.faults.delayMs);
   }
 
   /**
