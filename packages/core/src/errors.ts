@@ -161,6 +161,16 @@ export class NetworkError extends EventsyncError {
 /** The API answered 2xx with a body that is not the JSON the contract promises. */
 export class ResponseFormatError extends EventsyncError {}
 
+/**
+ * A wait (for a rate-limit slot, a Retry-After, a back-off) or a request was cut short
+ * because the caller asked to stop. Not a failure: whoever stops a sync expects it.
+ */
+export class StoppedError extends EventsyncError {
+  constructor(message = 'stopped before the request was sent') {
+    super(message, { code: 'stopped' });
+  }
+}
+
 /** Replaces every occurrence of the key in text we did not write (server messages, transport errors). */
 export function redactKey(text: string, apiKey: string, keyHint: string): string {
   if (!apiKey || apiKey.length < 4) return text;
