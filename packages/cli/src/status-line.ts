@@ -12,6 +12,8 @@ export interface StatusSource {
   note?(): string | undefined;
   /** Deliveries refused for a bad signature, when webhooks are on. */
   rejected?(): number;
+  /** Requests sent to the API so far, to show what the sync spends of the key's budget. */
+  requests?(): number;
 }
 
 export interface StatusLineOptions {
@@ -26,6 +28,8 @@ export interface StatusLineOptions {
 export class StatusLine {
   private timer: ReturnType<typeof setInterval> | undefined;
   private readonly samples: Array<{ at: number; delivered: number }> = [];
+  /** Requests per minute are counted over a longer stretch than events per second: polls are seconds apart. */
+  private readonly requestSamples: Array<{ at: number; requests: number }> = [];
   private lastLogAt = 0;
   private drawn = false;
 
@@ -70,11 +74,23 @@ export class StatusLine {
       ? `${count(progress.delivered)} events (webhook ${count(progress.byChannel.webhook)}, poll ${count(progress.byChannel.poll)}, dup ${count(progress.duplicatesSkipped)})`
       : `${count(progress.delivered)} events`;
     const parts = [events, `${count(Math.round(rate))}/s`, lag, budget];
+    const perMinute = this.requestsPerMinute(now);
+    if (perMinute !== undefined) parts.push(`${count(Math.round(perMinute))} req/min`);
     const rejected = this.source.rejected?.() ?? 0;
     if (rejected > 0) parts.push(`${count(rejected)} bad signatures`);
     const note = this.source.note?.() ?? (progress.waitingOn ? `retrying: ${progress.waitingOn.message}` : undefined);
     if (note) parts.push(note);
     return parts.join(' | ');
+  }
+
+  private requestsPerMinute(now: number): number | undefined {
+    const requests = this.source.requests?.();
+    if (requests === undefined) return undefined;
+    this.requestSamples.push({ at: now, requests });
+    while (this.requestSamples.length > 2 && now - this.requestSamples[0]!.at > 60_000) this.requestSamples.shift();
+    const first = this.requestSamples[0]!;
+    const minutes = (now - first.at) / 60_000;
+    return minutes > 0 ? (requests - first.requests) / minutes : undefined;
   }
 
   private tick(interactive: boolean): void {

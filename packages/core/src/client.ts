@@ -5,8 +5,9 @@
 import { randomUUID } from 'node:crypto';
 import { keyHint, resolveConfig, type BucketKind, type ClientConfig, type ResolvedConfig } from './config.js';
 import { errorFromResponse, errorFromTransport, type FailureContext } from './error-mapping.js';
-import { ResponseFormatError, type EventsyncError } from './errors.js';
+import { ResponseFormatError, StoppedError, type EventsyncError } from './errors.js';
 import { decideRetry, parseRetryAfter } from './retry.js';
+import { ServerClock } from './server-clock.js';
 import { UNLIMITED, type HttpMethod, type HttpRequest, type HttpResponse, type Limiter, type RateLimitObservation, type Runtime } from './transport.js';
 
 export type QueryValue = string | number | boolean | undefined;
@@ -42,8 +43,17 @@ export interface ClientStats {
   unavailable: number;
 }
 
+/** A successful answer's parsed body, with what its `Date` header proves of the server's clock. */
+export interface Answer<T> {
+  readonly body: T;
+  /** Epoch ms the server's clock had reached when it answered; undefined without a `Date` header. */
+  readonly serverTime: number | undefined;
+}
+
 export class ApiClient {
   readonly config: ResolvedConfig;
+  /** The API's clock, learnt from every answer's `Date` header. */
+  readonly clock: ServerClock;
   readonly stats: ClientStats = { requests: 0, retries: 0, rateLimited: 0, unavailable: 0 };
   /** Latest X-RateLimit-* reading per bucket name. */
   readonly buckets = new Map<string, BucketReading>();
@@ -63,18 +73,24 @@ export class ApiClient {
     this.random = runtime.random ?? Math.random;
     this.newIdempotencyKey = runtime.newIdempotencyKey ?? randomUUID;
     this.keyHint = keyHint(this.config.apiKey);
+    this.clock = new ServerClock(runtime.now);
     this.authHeader =
       this.config.authStyle === 'bearer' ? { Authorization: `Bearer ${this.config.apiKey}` } : { 'X-Api-Key': this.config.apiKey };
   }
 
   /** Sends the request, retrying as `decideRetry` allows; resolves with the parsed JSON body (undefined for an empty one). */
   async request<T>(options: RequestOptions): Promise<T> {
+    return (await this.send<T>(options)).body;
+  }
+
+  /** As `request`, also telling what the answer proves of the server's clock. */
+  async send<T>(options: RequestOptions): Promise<Answer<T>> {
     const request = this.buildRequest(options);
     const bucket = this.config.policies[options.bucket ?? (options.method === 'GET' ? 'read' : 'write')].bucket;
     const context: AttemptContext = { config: this.config, keyHint: this.keyHint, method: options.method, path: options.path };
     for (let attempt = 1; ; attempt++) {
       const outcome = await this.attempt(request, bucket, context);
-      if (outcome.ok) return parseBody<T>(outcome.response, context);
+      if (outcome.ok) return { body: parseBody<T>(outcome.response, context), serverTime: outcome.serverTime };
       const { error } = outcome;
       const decision = decideRetry({
         attempt,
@@ -94,18 +110,25 @@ export class ApiClient {
   private async attempt(request: HttpRequest, bucket: string, context: AttemptContext): Promise<AttemptOutcome> {
     this.stats.requests++;
     let response: HttpResponse;
+    let sentAt = 0;
     try {
-      response = await this.limiter.schedule(bucket, () => this.runtime.transport(request));
+      response = await this.limiter.schedule(bucket, () => {
+        sentAt = this.runtime.now();
+        return this.runtime.transport(request);
+      });
     } catch (thrown) {
+      // The caller asked to stop: not a network failure, and nothing to retry.
+      if (thrown instanceof StoppedError) throw thrown;
       return { ok: false, error: errorFromTransport(thrown, { ...context, now: this.runtime.now(), url: request.url }) };
     }
     const now = this.runtime.now();
+    const serverTime = this.clock.observe(response.headers.date, sentAt, now);
     const observation = readRateLimit(response, now);
     this.limiter.observe(bucket, observation);
     if (observation.limit !== undefined || observation.remaining !== undefined) {
       this.buckets.set(bucket, { limit: observation.limit, remaining: observation.remaining, at: now });
     }
-    if (response.status >= 200 && response.status < 300) return { ok: true, response };
+    if (response.status >= 200 && response.status < 300) return { ok: true, response, serverTime };
     if (response.status === 429) this.stats.rateLimited++;
     if (response.status === 503) this.stats.unavailable++;
     return { ok: false, error: errorFromResponse(response, { ...context, now }) };
@@ -144,7 +167,7 @@ export class ApiClient {
 }
 
 type AttemptContext = Omit<FailureContext, 'now'>;
-type AttemptOutcome = { readonly ok: true; readonly response: HttpResponse } | { readonly ok: false; readonly error: EventsyncError };
+type AttemptOutcome = { readonly ok: true; readonly response: HttpResponse; readonly serverTime: number | undefined } | { readonly ok: false; readonly error: EventsyncError };
 
 function parseBody<T>(response: HttpResponse, context: AttemptContext): T {
   if (response.body === '' || response.status === 204) return undefined as T;

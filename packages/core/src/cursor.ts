@@ -1,21 +1,32 @@
 /**
  * Checkpoints that lose nothing and repeat nothing, although the feed shows events up to
- * 10 s late and out of commit order (contract §5).
+ * 10 s after their `created_at` and out of commit order.
  *
  * A checkpoint is a watermark W plus the ids already delivered whose `created_at >= W`.
- * Invariant: every event with `created_at < W` has been delivered. Each pass asks for
+ * Invariant: every event with `created_at < W` has been delivered. A sweep asks for
  * `since = W` (inclusive) up to `until = now - settle`, skips the ids it already holds, and
  * after each page moves W forward only as far as is provably complete:
  *
- * A page requested at time t covers the stretch of the feed after the previous page. An
- * event in that stretch that the page did not return was not yet visible at t, so its
- * `created_at` is later than `t - lag`. Hence W may not pass `t - lookback` (lookback =
- * lag + a clock-skew margin) for the first page whose stretch reaches that recent, and
- * every later page of the pass inherits that floor. Old stretches (a backfill) are
- * complete as soon as they are read, so W follows the last event read.
+ * A page served when the server's clock read t covers the stretch of the feed after the
+ * previous page. An event in that stretch that the page did not return was not yet visible
+ * at t, so its `created_at` is later than `t - lag`. Hence W may not pass `t - lookback`
+ * (lookback = lag + a margin) for the first page whose stretch reaches that recent, and
+ * every later page of the pass inherits that floor. Old stretches (a backfill) are complete
+ * as soon as they are read, so W follows the last event read.
+ *
+ * t is the server's clock, not ours: visibility is decided there. Each page's `Date` header
+ * is a reading of it taken while the page was served (cut to the second, so it errs early,
+ * which is the safe side); see server-clock.ts. A client whose clock runs ahead would
+ * otherwise move W past events the server has not shown yet.
+ *
+ * Between sweeps a pass may tail: ask only for `since = H`, the end of the stretch the last
+ * pass read, so new events cost one request however long the look-back. A tail never moves
+ * W; events that show up late in a stretch already tailed are still after W, so the next
+ * sweep finds them. Sweeping once per look-back instead of on every pass is what keeps a
+ * sync from spending its key's whole rate budget re-reading the same window.
  *
  * Ids are kept only from W on, so the set holds the boundary ids during a backfill and
- * about `lookback x event rate` ids when tailing.
+ * about `(lookback + sweep period) x event rate` ids when tailing.
  */
 import { VISIBILITY_LAG_MS } from './config.js';
 import type { FeedPage } from './events.js';
@@ -36,13 +47,13 @@ export interface CursorStore<State> {
 }
 
 export interface CheckpointOptions {
-  /** How far behind each pass's clock events may still appear: the visibility lag plus clock skew. Default 15 s. */
+  /** How far behind the server's clock events may still appear: the visibility lag plus a margin. Default 15 s. */
   readonly lookbackMs?: number;
   /** `until = now - settle`: the newest second is mostly invisible yet, so it is read next time. Default 1 s. */
   readonly settleMs?: number;
 }
 
-/** Contract lag (10 s) plus 5 s for the client's clock running behind the server's. */
+/** The feed's lag (10 s) plus 5 s of margin: the `Date` header is cut to the second, and a little to spare. */
 export const DEFAULT_LOOKBACK_MS = VISIBILITY_LAG_MS + 5_000;
 export const DEFAULT_SETTLE_MS = 1_000;
 
@@ -52,12 +63,18 @@ export interface PassWindow {
   readonly until: string;
 }
 
+/** A sweep re-reads from the watermark and may move it; a tail reads only what is new since the last pass. */
+export type PassKind = 'sweep' | 'tail';
+
 export class CheckpointTracker {
   readonly lookbackMs: number;
   readonly settleMs: number;
   private watermarkMs: number | null;
   private readonly seen = new Map<string, number>();
-  // Per pass: the end of the stretch covered so far, and the floor W may not pass (see above).
+  /** H: where the last pass's stretch ended, so a tail can start there; null until a pass completes. */
+  private headMs: number | null = null;
+  // Per pass: its kind, the end of the stretch covered so far, and the floor W may not pass (see above).
+  private sweeping = true;
   private passUntilMs = 0;
   private coveredToMs = Number.NEGATIVE_INFINITY;
   private floorMs = Number.POSITIVE_INFINITY;
@@ -74,13 +91,18 @@ export class CheckpointTracker {
     return this.watermarkMs;
   }
 
-  /** Starts a pass at `now` and returns the window to query. */
-  beginPass(now: number): PassWindow {
-    this.passUntilMs = Math.max(now - this.settleMs, this.watermarkMs ?? Number.NEGATIVE_INFINITY);
-    this.coveredToMs = this.watermarkMs ?? Number.NEGATIVE_INFINITY;
+  /**
+   * Starts a pass at `now` on the server's clock and returns the window to query. A tail
+   * is only possible once a pass has completed; until then the pass sweeps.
+   */
+  beginPass(now: number, kind: PassKind = 'sweep'): PassWindow {
+    this.sweeping = kind === 'sweep' || this.headMs === null || this.watermarkMs === null;
+    const since = this.sweeping ? this.watermarkMs : this.headMs;
+    this.passUntilMs = Math.max(now - this.settleMs, since ?? Number.NEGATIVE_INFINITY);
+    this.coveredToMs = since ?? Number.NEGATIVE_INFINITY;
     this.floorMs = Number.POSITIVE_INFINITY;
     const until = new Date(this.passUntilMs).toISOString();
-    return this.watermarkMs === null ? { until } : { since: new Date(this.watermarkMs).toISOString(), until };
+    return since === null ? { until } : { since: new Date(since).toISOString(), until };
   }
 
   /** The page's events that were not delivered before, in feed order. Does not change the checkpoint. */
@@ -103,14 +125,21 @@ export class CheckpointTracker {
   }
 
   /**
-   * Records a page once its fresh events are safely delivered, and moves the watermark as
-   * far as is provably complete. Call for every page of a pass, in order.
+   * Records a page once its fresh events are safely delivered, and (in a sweep) moves the
+   * watermark as far as is provably complete. Call for every page of a pass, in order.
+   * `serverTime` is a time the server's clock had reached when it served the page; the
+   * page's own `Date` reading when it has one.
    */
-  commitPage(page: FeedPage, delivered: readonly EventEnvelope[]): void {
+  commitPage(page: FeedPage, delivered: readonly EventEnvelope[], serverTime = page.serverTime ?? page.requestedAt): void {
     for (const event of delivered) this.seen.set(event.id, Date.parse(event.created_at));
     const last = page.events.at(-1);
     const reachedMs = page.hasMore ? (last ? Date.parse(last.created_at) : this.coveredToMs) : this.passUntilMs;
-    const horizonMs = page.requestedAt - this.lookbackMs;
+    this.headMs = reachedMs;
+    if (!this.sweeping) {
+      this.coveredToMs = reachedMs;
+      return;
+    }
+    const horizonMs = serverTime - this.lookbackMs;
     if (this.floorMs === Number.POSITIVE_INFINITY && reachedMs >= horizonMs) {
       // First stretch recent enough to have late events: they would lie after both its start and the horizon.
       this.floorMs = Math.max(this.coveredToMs, horizonMs);

@@ -4,6 +4,7 @@
  * caller's work on a page (writing it to a sink) overlaps the next round trip.
  */
 import type { ApiClient } from './client.js';
+import type { ServerClock } from './server-clock.js';
 import { PAGE_LIMIT_MAX } from './config.js';
 import { InvalidInputError } from './errors.js';
 import type { EventEnvelope, EventQuery, Page } from './types.js';
@@ -12,8 +13,13 @@ export interface FeedPage {
   readonly events: EventEnvelope[];
   readonly hasMore: boolean;
   readonly nextCursor: string | null;
-  /** Client clock when the request for this page was sent: what "visible by then" is judged against. */
+  /** Local clock when the request for this page was made. */
   readonly requestedAt: number;
+  /**
+   * The server's clock had reached this (epoch ms) when it served the page: its `Date`
+   * header. What "visible by then" is judged against; undefined when the API sends no `Date`.
+   */
+  readonly serverTime: number | undefined;
 }
 
 export interface PagesOptions {
@@ -24,16 +30,21 @@ export interface PagesOptions {
 export class EventsFeed {
   constructor(private readonly api: ApiClient) {}
 
+  /** The API's clock, which decides what the feed shows. */
+  get clock(): ServerClock {
+    return this.api.clock;
+  }
+
   /** One page; pass the previous page's `nextCursor` to continue. */
   async page(query: EventQuery, cursor?: string | null): Promise<FeedPage> {
     const requestedAt = this.api.runtime.now();
-    const page = await this.api.request<Page<EventEnvelope>>({
+    const { body: page, serverTime } = await this.api.send<Page<EventEnvelope>>({
       method: 'GET',
       path: '/events',
       // A cursor carries the filters; sent alone, it cannot disagree with them (contract §5).
       query: cursor ? { cursor } : toQuery(query),
     });
-    return { events: page.data, hasMore: page.has_more, nextCursor: page.next_cursor, requestedAt };
+    return { events: page.data, hasMore: page.has_more, nextCursor: page.next_cursor, requestedAt, serverTime };
   }
 
   /** Every page of the query, in order, until the feed says there are no more. */

@@ -10,7 +10,7 @@
  * Anything acknowledged to a webhook but lost in a crash is still ahead of the watermark,
  * so a later pass fetches it: polling is the safety net.
  */
-import { CheckpointTracker, type Checkpoint, type CheckpointOptions, type CursorStore } from './cursor.js';
+import { CheckpointTracker, type Checkpoint, type CheckpointOptions, type CursorStore, type PassKind } from './cursor.js';
 import { isTransient } from './errors.js';
 import type { EventsFeed } from './events.js';
 import type { EventEnvelope } from './types.js';
@@ -54,13 +54,20 @@ export interface PollerOptions<Position> {
   readonly feed: EventsFeed;
   readonly sink: Sink<Position>;
   readonly store: CursorStore<SyncState<Position>>;
+  /** The local clock, for pacing passes; what the feed shows is judged by the server's (`feed.clock`). */
   readonly now: () => number;
   readonly sleep: (ms: number) => Promise<void>;
   readonly types?: readonly string[];
   /** 1..100; default 100, the fewest requests for a backlog. */
   readonly pageSize?: number;
-  /** Pause between passes once caught up. Default 2 s. */
+  /** Time from the start of one pass to the next once caught up. Default 2 s. */
   readonly pollIntervalMs?: number;
+  /**
+   * How often a pass re-reads the look-back window (a sweep); passes in between read only
+   * what is new (a tail). Default: the look-back, so a late event waits at most about one
+   * look-back plus one interval. `drainUntil` sweeps on every pass.
+   */
+  readonly sweepEveryMs?: number;
   /** Pause after a transient error (network, 503, exhausted retries) before resuming. Default 5 s. */
   readonly errorPauseMs?: number;
   /** `drainUntil` gives up after this many failed passes in a row (a cron job must not hang). Default 5; `run` never gives up. */
@@ -71,6 +78,8 @@ export interface PollerOptions<Position> {
   /** Used when there is no saved state: where to start. Default: the oldest retained event. */
   readonly startAt?: string;
   readonly onProgress?: (progress: SyncProgress) => void;
+  /** Told once of a condition the user should know about (the API sends no `Date`, so the local clock is trusted). */
+  readonly onNotice?: (message: string) => void;
 }
 
 export class Poller<Position = unknown> {
@@ -83,6 +92,12 @@ export class Poller<Position = unknown> {
   private readonly counters = { duplicatesSkipped: 0, pages: 0, byChannel: { poll: 0, webhook: 0 } };
   private newestEventAt: number | null = null;
   private waitingOn: Error | null = null;
+  /** Server time of the last sweep's start: when the next one is due. */
+  private lastSweepAt = Number.NEGATIVE_INFINITY;
+  private sweepEveryPass = false;
+  private noticedNoDate = false;
+  /** Without a `Date` header: the newest event the feed showed at the first pass (see serverTimeWitness). */
+  private witness: number | undefined;
 
   constructor(private readonly options: PollerOptions<Position>) {}
 
@@ -111,16 +126,23 @@ export class Poller<Position = unknown> {
     };
   }
 
-  /** One pass: every page from the checkpoint up to now - settle. Returns how many events it delivered. */
+  /**
+   * One pass up to now - settle: a sweep from the checkpoint's watermark when one is due,
+   * else a tail from where the last pass ended. Returns how many events it delivered.
+   */
   async pass(): Promise<number> {
     const { feed, types, pageSize = 100 } = this.options;
-    const window = this.tracker.beginPass(this.options.now());
+    const witness = await this.serverTimeWitness();
+    const now = feed.clock.now();
+    const kind: PassKind = this.sweepEveryPass || now - this.lastSweepAt >= this.sweepEveryMs ? 'sweep' : 'tail';
+    const window = this.tracker.beginPass(now, kind);
+    if (kind === 'sweep') this.lastSweepAt = now;
     let delivered = 0;
     for await (const page of feed.pages({ ...window, limit: pageSize, order: 'asc', ...(types?.length ? { types } : {}) })) {
       delivered += await this.exclusive(async () => {
         const fresh = this.tracker.fresh(page.events);
         const position = await this.write(fresh, 'poll', page.events.length);
-        this.tracker.commitPage(page, fresh);
+        this.tracker.commitPage(page, fresh, page.serverTime ?? Math.min(page.requestedAt, witness ?? Number.POSITIVE_INFINITY));
         await this.save(position);
         this.counters.pages++;
         return fresh.length;
@@ -173,11 +195,21 @@ export class Poller<Position = unknown> {
   }
 
   /**
-   * Passes until the watermark reaches `targetMs` (every event created before it is in the
-   * sink). With the visibility lag, that is about one look-back after `targetMs`.
+   * Passes until the watermark reaches `targetMs` on the server's clock (every event created
+   * before it is in the sink). With the visibility lag, that is about one look-back after
+   * `targetMs`. Every pass sweeps: only a sweep moves the watermark.
    */
   async drainUntil(targetMs: number): Promise<void> {
-    await this.loop(() => (this.tracker.watermark ?? Number.NEGATIVE_INFINITY) >= targetMs, this.options.drainFailureLimit ?? 5);
+    this.sweepEveryPass = true;
+    // Without the server's clock a target on ours may lie in the server's future, which a quiet
+    // feed would never reach. The newest event the feed showed bounds the server's clock, and the
+    // watermark can pass that bound less the look-back (see serverTimeWitness): settle for that.
+    const reached = (): boolean => {
+      const known = this.options.feed.clock.known || this.witness === undefined;
+      const target = known ? targetMs : Math.min(targetMs, this.witness! - this.tracker.lookbackMs);
+      return (this.tracker.watermark ?? Number.NEGATIVE_INFINITY) >= target;
+    };
+    await this.loop(reached, this.options.drainFailureLimit ?? 5);
   }
 
   /** Passes until `stop()`; transient errors are reported through progress and waited out. */
@@ -200,12 +232,14 @@ export class Poller<Position = unknown> {
     const interval = this.options.pollIntervalMs ?? 2_000;
     let failures = 0;
     while (!this.stopRequested && !done()) {
-      let delivered: number;
+      const startedAt = this.options.now();
       try {
-        delivered = await this.pass();
+        await this.pass();
         this.waitingOn = null;
         failures = 0;
       } catch (error) {
+        // Stopping cuts waits and requests short; what was saved stays saved.
+        if (this.stopRequested) return;
         if (!isTransient(error) || ++failures >= failureLimit) throw error;
         this.waitingOn = error as Error;
         this.options.onProgress?.(this.progress);
@@ -214,9 +248,37 @@ export class Poller<Position = unknown> {
         await this.pause(this.options.errorPauseMs ?? 5_000);
         continue;
       }
-      // A pass that delivered a full backlog goes straight on; an idle one waits.
-      if (delivered === 0 && !done()) await this.pause(interval);
+      // One pass per interval: a pass that took longer (a backlog) goes straight on.
+      const elapsed = this.options.now() - startedAt;
+      if (elapsed < interval && !done()) await this.pause(interval - elapsed);
     }
+  }
+
+  private get sweepEveryMs(): number {
+    return this.options.sweepEveryMs ?? this.tracker.lookbackMs;
+  }
+
+  /**
+   * Without a `Date` header the server's clock is unknown; the newest event the feed shows
+   * was created before the server's now, so it bounds that clock from below, whatever ours
+   * says. Asked once per pass, only while no `Date` has been seen.
+   */
+  private async serverTimeWitness(): Promise<number | undefined> {
+    const { feed, types } = this.options;
+    if (feed.clock.known) return undefined;
+    const [newest] = await feed.latest(1, types?.length ? types : undefined);
+    if (feed.clock.known) return undefined;
+    if (!this.noticedNoDate) {
+      this.noticedNoDate = true;
+      this.options.onNotice?.(
+        newest
+          ? "the API's answers carry no Date header, so the sync bounds the API's clock by the newest event it shows (one extra request per pass); --once completes up to a look-back before that event"
+          : "the API's answers carry no Date header and the feed is empty, so the sync trusts this machine's clock: keep it in step with the API's (NTP)",
+      );
+    }
+    const witness = newest ? Date.parse(newest.created_at) : undefined;
+    this.witness ??= witness;
+    return witness;
   }
 
   private async write(fresh: readonly EventEnvelope[], channel: Channel, received: number): Promise<Position | undefined> {

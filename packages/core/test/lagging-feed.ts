@@ -17,6 +17,10 @@ export class LaggingFeed {
   clock: number;
   /** Milliseconds the clock advances per request, so later pages of a pass see more commits. */
   requestCostMs = 5;
+  /** Answers carry the feed's clock in a `Date` header, as HTTP servers do; off to model an API that sends none. */
+  sendsDate = true;
+  /** Requests served, for tests of how many a sync spends. */
+  requests = 0;
   private counter = 0;
   private seed: number;
 
@@ -44,8 +48,10 @@ export class LaggingFeed {
 
   readonly transport: Transport = async (request: HttpRequest): Promise<HttpResponse> => {
     this.clock += this.requestCostMs;
+    this.requests++;
     const url = new URL(request.url);
     const params = url.searchParams;
+    const order = params.get('order') ?? 'asc';
     const cursor = params.get('cursor');
     const state = cursor
       ? (JSON.parse(Buffer.from(cursor, 'base64url').toString()) as { since: number; until: number; limit: number; after: [number, string] })
@@ -59,12 +65,16 @@ export class LaggingFeed {
       .filter((stored) => stored.visibleMs <= this.clock && stored.createdMs >= state.since && stored.createdMs < state.until)
       .filter((stored) => compare(stored, state.after) > 0)
       .sort((a, b) => a.createdMs - b.createdMs || a.event.id.localeCompare(b.event.id));
+    // Newest first serves "the latest few" only: no cursor follows such a page here.
+    if (order === 'desc') matching.reverse();
     const page = matching.slice(0, state.limit);
     const last = page.at(-1);
     const hasMore = matching.length > page.length;
     const next = hasMore && last ? Buffer.from(JSON.stringify({ ...state, after: [last.createdMs, last.event.id] })).toString('base64url') : null;
     const body = { data: page.map((stored) => stored.event), has_more: hasMore, next_cursor: next };
-    return { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) };
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (this.sendsDate) headers.date = new Date(this.clock).toUTCString();
+    return { status: 200, headers, body: JSON.stringify(body) };
   };
 }
 

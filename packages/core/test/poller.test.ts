@@ -1,42 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { EventsyncClient, Poller, type CursorStore, type EventEnvelope, type Sink, type SyncState } from '@eventsync/core';
+import { EventsyncClient, Poller } from '@eventsync/core';
 import { LaggingFeed } from './lagging-feed.js';
+import { Crash, MemorySink, MemoryStore } from './memory-sync.js';
 
 const START = Date.parse('2026-04-03T09:00:00.000Z');
 const LAG = 10_000;
-
-class MemoryStore implements CursorStore<SyncState<number>> {
-  state: SyncState<number> | undefined;
-  saves = 0;
-  async load() {
-    return this.state && structuredClone(this.state);
-  }
-  async save(state: SyncState<number>) {
-    this.saves++;
-    this.state = structuredClone(state);
-  }
-}
-
-class Crash extends Error {}
-
-/** An append-only log whose position is its length; it may "crash" part-way through a write. */
-class MemorySink implements Sink<number> {
-  readonly lines: EventEnvelope[] = [];
-  crashRate = 0;
-  constructor(private readonly random: () => number) {}
-  async recover(position: number | undefined) {
-    this.lines.length = position ?? 0;
-  }
-  async write(events: readonly EventEnvelope[]) {
-    if (this.random() < this.crashRate) {
-      this.lines.push(...events.slice(0, Math.floor(this.random() * events.length)));
-      throw new Crash('killed mid-write');
-    }
-    this.lines.push(...events);
-    return this.lines.length;
-  }
-  async close() {}
-}
 
 function poller(feed: LaggingFeed, sink: MemorySink, store: MemoryStore, lookbackMs?: number): Poller<number> {
   const client = new EventsyncClient(

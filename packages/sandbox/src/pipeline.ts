@@ -79,7 +79,8 @@ export function createPipeline(parts: PipelineParts): (req: IncomingMessage, res
       log.add(entry);
       const text = reply.text ?? (reply.body === undefined ? '' : JSON.stringify(reply.body));
       const headers = { ...reply.headers, [preset.requestIdHeader]: requestId };
-      later(delayMs, () => writeJson(res, reply.status, text, headers));
+      // The Date header reads the sandbox's clock, as a real API's reads its own: clients learn it from there.
+      later(delayMs, () => writeJson(res, reply.status, text, { ...headers, Date: new Date(now()).toUTCString() }));
     };
     const fail = (delayMs: number, failure: ApiFailure, headers: Readonly<Record<string, string>> = {}): void => {
       answer(delayMs, { status: failure.status, text: errorBody(failure, requestId), headers: { ...headers, ...failure.headers } });

@@ -21,7 +21,7 @@ import { startSandbox, type Sandbox } from '@eventsync/sandbox';
 import { createCliClient } from '../cli-client.js';
 import { resolveConnection, type ConnectionFlags } from '../connection.js';
 import { parseDuration, parseInstant } from '../durations.js';
-import { StatusLine } from '../status-line.js';
+import { formatSeconds, StatusLine } from '../status-line.js';
 import { WebhookChannel } from '../webhook-channel.js';
 import { UsageError } from '../usage-error.js';
 
@@ -110,9 +110,12 @@ export async function runSync(flags: SyncFlags, io: SyncIO): Promise<void> {
     io.stderr.write(
       `eventsync: syncing ${me.tenant.slug} as key "${me.key.name}" (${keyHint(client.config.apiKey)}) into ${outPath ?? flags.forward ?? 'stdout'}; checkpoint in ${stateDir}\n`,
     );
+    reportClockOffset(client, io);
+    // "Now" is the API's: it decides what the feed shows. The upper bound, so --once never stops short.
+    const drainTarget = client.api.clock.upperBound();
     const saved = await store.load();
     checkSameSource(saved?.source, source, stateDir);
-    const startAt = flags.since === undefined ? undefined : parseInstant(flags.since, '--since', startedAt);
+    const startAt = flags.since === undefined ? undefined : parseInstant(flags.since, '--since', client.api.clock.now());
     if (saved && startAt) io.stderr.write(`eventsync: --since ignored: resuming from the checkpoint in ${stateDir}\n`);
 
     const poller = new Poller<number | undefined>({
@@ -127,6 +130,10 @@ export async function runSync(flags: SyncFlags, io: SyncIO): Promise<void> {
       checkpoint: lookbackMs === undefined ? {} : { lookbackMs },
       source,
       ...(startAt ? { startAt } : {}),
+      onNotice: (line) => {
+        statusLine?.clear();
+        io.stderr.write(`eventsync: ${line}\n`);
+      },
     });
     await poller.open();
     void io.stopRequested.then(() => {
@@ -155,14 +162,15 @@ export async function runSync(flags: SyncFlags, io: SyncIO): Promise<void> {
           progress: () => poller.progress,
           bucket: () => client.api.buckets.get(client.config.policies.read.bucket),
           note: () => pauseNote(client),
+          requests: () => client.api.stats.requests,
           ...(webhooks ? { rejected: () => webhooks!.intake.stats.rejectedSignatures } : {}),
         },
-        { stream: io.stderr, channels: webhooks !== undefined },
+        { stream: io.stderr, channels: webhooks !== undefined, now: () => client.api.clock.now() },
       );
       statusLine.start();
     }
     try {
-      if (flags.once) await poller.drainUntil(startedAt);
+      if (flags.once) await poller.drainUntil(drainTarget);
       else await poller.run();
       cleanStop = true;
     } catch (error) {
@@ -236,6 +244,17 @@ function checkSameSource(saved: Readonly<Record<string, unknown>> | undefined, c
   throw new UsageError(
     `the checkpoint in ${stateDir} belongs to another sync (${JSON.stringify(saved)}); ` +
       `this one is ${JSON.stringify(current)}. Use another --state-dir and --out, or move that directory aside to start over.`,
+  );
+}
+
+/** Said once at start when the clocks disagree by more than the feed's resolution: the sync follows the API's. */
+function reportClockOffset(client: NodeClient, io: SyncIO): void {
+  const offset = client.api.clock.offset;
+  if (!offset) return;
+  const ms = (offset.low + offset.high) / 2;
+  if (Math.abs(ms) < 2_000) return;
+  io.stderr.write(
+    `eventsync: this machine's clock is ${formatSeconds(Math.abs(ms))} ${ms < 0 ? 'ahead of' : 'behind'} the API's; the sync judges what the feed shows by the API's clock\n`,
   );
 }
 
