@@ -107,6 +107,12 @@ describe('eventsync verify', () => {
     expect(asOfThen.code).toBe(0);
   });
 
+  it('refuses an --at that is not a time, naming the flag', async () => {
+    const result = await withStdin(['verify', '--secret-env', 'HOOK_SECRET', '--at', 'Infinity'], { HOOK_SECRET: SECRET }, capture(body, now - 3_600));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--at takes unix seconds; got "Infinity"');
+  });
+
   it('accepts a capture signed with the previous secret during a rotation', async () => {
     const previous = 'whsec_' + Buffer.from('the-old-secret').toString('base64');
     const result = await withStdin(

@@ -5,11 +5,13 @@
  * Rules for every scheme: verify the raw body bytes exactly as received, before any JSON
  * parsing; compare in constant time; a header may carry several signatures, one match is
  * enough; several secrets may be tried (rotation). Failures say what to check and never
- * echo a secret or the expected signature.
+ * echo a secret or the expected signature. Arguments of the wrong type (a JavaScript caller's
+ * NaN `now`, a parsed body) are refused by ./signature-input.ts before any of this runs.
  */
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
-import { SIGNATURE_DEFAULTS, type SignatureScheme, type SignatureSettings } from './config.js';
+import { type SignatureScheme, type SignatureSettings } from './config.js';
 import { EventsyncError } from './errors.js';
+import { checkVerifyInput, headerText } from './signature-input.js';
 
 export type SignatureFailure = 'no_secret' | 'missing_header' | 'malformed_header' | 'timestamp_outside_window' | 'no_match';
 
@@ -71,8 +73,8 @@ export interface VerifyInput {
   readonly secrets: string | readonly string[];
   /** Replay window in seconds, both directions; default from the settings (0 = none). */
   readonly toleranceSeconds?: number;
-  /** Epoch milliseconds. */
-  readonly now: number;
+  /** Epoch milliseconds to judge the timestamp against; left out, the current time. */
+  readonly now?: number;
 }
 
 export interface VerifiedDelivery {
@@ -84,12 +86,12 @@ export interface VerifiedDelivery {
   readonly secretIndex: number;
 }
 
+/** Throws SignatureError when the delivery does not verify, InvalidInputError when an argument is not of its type. */
 export function verifyWebhook(input: VerifyInput): VerifiedDelivery {
-  const settings = typeof input.settings === 'string' ? SIGNATURE_DEFAULTS[input.settings] : input.settings;
-  const secrets = typeof input.secrets === 'string' ? [input.secrets] : input.secrets;
+  const { settings, rawBody, headers, secrets, tolerance, now } = checkVerifyInput(input);
   if (!secrets.some((secret) => secret !== '')) throw new SignatureError('no signing secret is configured, so no delivery can be verified', 'no_secret');
 
-  const header = readHeader(input.headers, settings.signatureHeader);
+  const header = readHeader(headers, settings.signatureHeader);
   if (header === undefined) {
     throw new SignatureError(
       `the ${settings.signatureHeader} header is missing: is this a delivery from the API, and does every proxy on the way forward that header?`,
@@ -101,19 +103,18 @@ export function verifyWebhook(input: VerifyInput): VerifiedDelivery {
     throw new SignatureError(`${settings.signatureHeader} holds no ${expectedForm(settings.scheme)} signature`, 'malformed_header');
   }
 
-  const deliveryId = readHeader(input.headers, settings.deliveryIdHeader);
+  const deliveryId = readHeader(headers, settings.deliveryIdHeader);
   let timestamp: number | undefined;
   let timestampText = '';
   if (settings.scheme !== 'body') {
-    const text = readHeader(input.headers, settings.timestampHeader);
+    const text = readHeader(headers, settings.timestampHeader);
     if (text === undefined) throw new SignatureError(`the ${settings.timestampHeader} header is missing`, 'missing_header');
     timestampText = text.trim();
     if (!/^\d{1,12}$/.test(timestampText)) {
       throw new SignatureError(`${settings.timestampHeader} must be unix seconds, got "${text.slice(0, 32)}"`, 'malformed_header');
     }
     timestamp = Number(timestampText);
-    const tolerance = input.toleranceSeconds ?? settings.toleranceSeconds;
-    const skew = Math.round(input.now / 1000 - timestamp);
+    const skew = Math.round(now / 1000 - timestamp);
     if (tolerance > 0 && Math.abs(skew) > tolerance) {
       throw new SignatureError(
         `${settings.timestampHeader} is ${Math.abs(skew)} s in the ${skew > 0 ? 'past' : 'future'} (allowed ${tolerance} s): a replayed delivery, or this server's clock is off`,
@@ -128,13 +129,13 @@ export function verifyWebhook(input: VerifyInput): VerifiedDelivery {
   for (let secretIndex = 0; secretIndex < secrets.length; secretIndex++) {
     const secret = secrets[secretIndex]!;
     if (secret === '') continue;
-    const expected = hmac(settings.scheme, secret, input.rawBody, timestampText, deliveryId ?? '');
+    const expected = hmac(settings.scheme, secret, rawBody, timestampText, deliveryId ?? '');
     for (const candidate of candidates) {
       if (candidate.length === expected.length && timingSafeEqual(candidate, expected)) return { deliveryId, timestamp, secretIndex };
     }
   }
   throw new SignatureError(
-    `no signature in ${settings.signatureHeader} matched (${secrets.length} secret${secrets.length === 1 ? '' : 's'} tried over ${byteLength(input.rawBody)} body bytes): ` +
+    `no signature in ${settings.signatureHeader} matched (${secrets.length} secret${secrets.length === 1 ? '' : 's'} tried over ${byteLength(rawBody)} body bytes): ` +
       'the secret is not this subscription\'s, or the body was changed (parsed and re-serialised?) before verification',
     'no_match',
   );
@@ -217,8 +218,7 @@ function readHeader(headers: HeaderBag, name: string): string | undefined {
       }
     }
   }
-  if (value === undefined) return undefined;
-  return typeof value === 'string' ? value : value.join(' ');
+  return headerText(name, value);
 }
 
 function byteLength(body: RawBody): number {

@@ -37,7 +37,7 @@ export async function runVerify(flags: VerifyFlags, io: VerifyIO): Promise<void>
   const presetSettings = getPreset(flags.preset).signature;
   const settings = flags.scheme && flags.scheme !== presetSettings.scheme ? SIGNATURE_DEFAULTS[flags.scheme as SignatureScheme] : presetSettings;
   const now = flags.at ? Number(flags.at) * 1000 : Date.now();
-  if (Number.isNaN(now)) throw new UsageError(`--at takes unix seconds; got "${flags.at}"`);
+  if (!Number.isFinite(now)) throw new UsageError(`--at takes unix seconds; got "${flags.at}"`);
 
   const { headers, body } = parseCapture(await readAll(io.stdin));
   try {
