@@ -10,6 +10,7 @@ import {
   InvalidInputError,
   NetworkError,
   ScopeError,
+  StorageError,
 } from '@eventsync/core';
 import { InvalidSignature } from './commands/verify.js';
 import { UsageError } from './usage-error.js';
@@ -23,11 +24,13 @@ export const EXIT = {
   unreachable: 5,
   api: 6,
   invalidSignature: 7,
+  storage: 8,
   interrupted: 130,
 } as const;
 
 export function exitCodeFor(error: unknown): number {
   if (error instanceof InvalidSignature) return EXIT.invalidSignature;
+  if (error instanceof StorageError) return EXIT.storage;
   if (error instanceof UsageError || error instanceof ConfigError || error instanceof InvalidInputError) return EXIT.usage;
   if (error instanceof AuthError) return EXIT.unauthorized;
   if (error instanceof ScopeError) return EXIT.forbidden;

@@ -162,6 +162,23 @@ export class NetworkError extends EventsyncError {
 export class ResponseFormatError extends EventsyncError {}
 
 /**
+ * Local storage failed: the sink or the checkpoint could not be written (a full disk, a
+ * read-only file system, a permission). Nothing was acknowledged past what is on disk; the
+ * next run resumes from the last checkpoint once the cause is fixed.
+ */
+export class StorageError extends EventsyncError {
+  constructor(
+    message: string,
+    /** The file that could not be written. */
+    readonly file: string,
+    /** The system's code (`ENOSPC`, `EACCES`, ...), when there is one. */
+    readonly systemCode: string | undefined,
+  ) {
+    super(message, { code: 'storage_failed' });
+  }
+}
+
+/**
  * A wait (for a rate-limit slot, a Retry-After, a back-off) or a request was cut short
  * because the caller asked to stop. Not a failure: whoever stops a sync expects it.
  */

@@ -3,9 +3,10 @@
  * it over the old one, fsync the directory. A kill -9 or a power cut leaves either the old
  * state or the new one, never half of each.
  */
-import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { CursorStore } from '../cursor.js';
+import { storageError } from './storage-error.js';
 
 export class FileCursorStore<State> implements CursorStore<State> {
   private readonly tempPath: string;
@@ -29,16 +30,22 @@ export class FileCursorStore<State> implements CursorStore<State> {
     }
   }
 
+  /** Replaces the state; on failure (a full disk) the old state stays as it was and the temp file goes. */
   async save(state: State): Promise<void> {
-    await mkdir(dirname(this.path), { recursive: true });
-    const file = await open(this.tempPath, 'w', 0o600);
     try {
-      await file.writeFile(JSON.stringify(state));
-      await file.sync();
-    } finally {
-      await file.close();
+      await mkdir(dirname(this.path), { recursive: true });
+      const file = await open(this.tempPath, 'w', 0o600);
+      try {
+        await file.writeFile(JSON.stringify(state));
+        await file.sync();
+      } finally {
+        await file.close();
+      }
+      await rename(this.tempPath, this.path);
+    } catch (error) {
+      await rm(this.tempPath, { force: true }).catch(() => undefined);
+      throw storageError(this.path, 'save the checkpoint', error);
     }
-    await rename(this.tempPath, this.path);
     await syncDirectory(dirname(this.path));
   }
 }

@@ -6,6 +6,7 @@
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Sink } from '../poller.js';
+import { storageError } from './storage-error.js';
 import type { EventEnvelope } from '../types.js';
 
 export interface NdjsonFileSinkOptions {
@@ -36,13 +37,26 @@ export class NdjsonFileSink implements Sink<number> {
     this.size = target;
   }
 
+  /**
+   * Appends the events and resolves with the new length once they are on disk. A write may
+   * take only part of the bytes (a disk filling up), so it goes on until all are in; when
+   * it fails the file is cut back to where it was, and the position does not move.
+   */
   async write(events: readonly EventEnvelope[]): Promise<number> {
-    if (!this.file) throw new Error('NdjsonFileSink.write called before recover()');
+    const file = this.file;
+    if (!file) throw new Error('NdjsonFileSink.write called before recover()');
     let text = '';
     for (const event of events) text += `${JSON.stringify(event)}\n`;
     const bytes = Buffer.from(text, 'utf8');
-    await this.file.write(bytes);
-    if (this.options.durable ?? true) await this.file.datasync();
+    try {
+      for (let written = 0; written < bytes.length; ) {
+        written += (await file.write(bytes, written, bytes.length - written)).bytesWritten;
+      }
+      if (this.options.durable ?? true) await file.datasync();
+    } catch (error) {
+      await file.truncate(this.size).catch(() => undefined);
+      throw storageError(this.path, 'write events to', error);
+    }
     this.size += bytes.length;
     return this.size;
   }
