@@ -27,6 +27,11 @@ export interface RequestOptions {
   readonly idempotencyKey?: string | false;
   /** Overrides the configured attempt budget for this call (a start-up check should fail fast). */
   readonly maxAttempts?: number;
+  /**
+   * Stops the call: a wait for a rate-limit slot, a Retry-After or a back-off ends at once,
+   * a request on the wire is abandoned, and the call rejects with StoppedError.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** The latest rate-limit reading of a bucket, for status lines. */
@@ -102,7 +107,8 @@ export class ApiClient {
       });
       if (!decision.retry) throw error;
       this.stats.retries++;
-      await this.runtime.sleep(decision.delayMs);
+      await this.runtime.sleep(decision.delayMs, options.signal);
+      throwIfStopped(options.signal);
     }
   }
 
@@ -112,13 +118,18 @@ export class ApiClient {
     let response: HttpResponse;
     let sentAt = 0;
     try {
-      response = await this.limiter.schedule(bucket, () => {
-        sentAt = this.runtime.now();
-        return this.runtime.transport(request);
-      });
+      response = await this.limiter.schedule(
+        bucket,
+        () => {
+          sentAt = this.runtime.now();
+          return this.runtime.transport(request);
+        },
+        request.signal,
+      );
     } catch (thrown) {
       // The caller asked to stop: not a network failure, and nothing to retry.
       if (thrown instanceof StoppedError) throw thrown;
+      throwIfStopped(request.signal);
       return { ok: false, error: errorFromTransport(thrown, { ...context, now: this.runtime.now(), url: request.url }) };
     }
     const now = this.runtime.now();
@@ -153,6 +164,7 @@ export class ApiClient {
       headers,
       ...(body === undefined ? {} : { body }),
       timeoutMs: this.config.timeoutMs,
+      ...(options.signal ? { signal: options.signal } : {}),
     };
   }
 
@@ -167,6 +179,10 @@ export class ApiClient {
 }
 
 type AttemptContext = Omit<FailureContext, 'now'>;
+
+function throwIfStopped(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new StoppedError();
+}
 type AttemptOutcome = { readonly ok: true; readonly response: HttpResponse; readonly serverTime: number | undefined } | { readonly ok: false; readonly error: EventsyncError };
 
 function parseBody<T>(response: HttpResponse, context: AttemptContext): T {

@@ -25,6 +25,8 @@ export interface FeedPage {
 export interface PagesOptions {
   /** Fetch the next page while the caller handles this one. Default true. */
   readonly prefetch?: boolean;
+  /** Stops the walk: pending requests and their waits end with StoppedError. */
+  readonly signal?: AbortSignal;
 }
 
 export class EventsFeed {
@@ -36,11 +38,12 @@ export class EventsFeed {
   }
 
   /** One page; pass the previous page's `nextCursor` to continue. */
-  async page(query: EventQuery, cursor?: string | null): Promise<FeedPage> {
+  async page(query: EventQuery, cursor?: string | null, signal?: AbortSignal): Promise<FeedPage> {
     const requestedAt = this.api.runtime.now();
     const { body: page, serverTime } = await this.api.send<Page<EventEnvelope>>({
       method: 'GET',
       path: '/events',
+      ...(signal ? { signal } : {}),
       // A cursor carries the filters; sent alone, it cannot disagree with them (contract §5).
       query: cursor ? { cursor } : toQuery(query),
     });
@@ -50,19 +53,19 @@ export class EventsFeed {
   /** Every page of the query, in order, until the feed says there are no more. */
   async *pages(query: EventQuery, options: PagesOptions = {}): AsyncGenerator<FeedPage> {
     validateQuery(query);
-    const prefetch = options.prefetch ?? true;
-    let pending: Promise<FeedPage> | undefined = this.page(query);
+    const { prefetch = true, signal } = options;
+    let pending: Promise<FeedPage> | undefined = this.page(query, undefined, signal);
     while (pending) {
       const current: FeedPage = await pending;
       pending = undefined;
       const nextCursor = current.hasMore ? current.nextCursor : null;
       if (nextCursor && prefetch) {
-        pending = this.page(query, nextCursor);
+        pending = this.page(query, nextCursor, signal);
         // If the caller stops early, this request's failure must not surface as an unhandled rejection.
         pending.catch(() => undefined);
       }
       yield current;
-      if (nextCursor && !prefetch) pending = this.page(query, nextCursor);
+      if (nextCursor && !prefetch) pending = this.page(query, nextCursor, signal);
     }
   }
 
@@ -72,8 +75,8 @@ export class EventsFeed {
   }
 
   /** The newest `count` events (at most 100), newest first: samples and "the latest few". */
-  async latest(count = 1, types?: readonly string[]): Promise<EventEnvelope[]> {
-    const page = await this.page({ order: 'desc', limit: Math.min(Math.max(count, 1), PAGE_LIMIT_MAX), ...(types ? { types } : {}) });
+  async latest(count = 1, types?: readonly string[], signal?: AbortSignal): Promise<EventEnvelope[]> {
+    const page = await this.page({ order: 'desc', limit: Math.min(Math.max(count, 1), PAGE_LIMIT_MAX), ...(types ? { types } : {}) }, undefined, signal);
     return page.events;
   }
 }

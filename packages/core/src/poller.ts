@@ -56,7 +56,8 @@ export interface PollerOptions<Position> {
   readonly store: CursorStore<SyncState<Position>>;
   /** The local clock, for pacing passes; what the feed shows is judged by the server's (`feed.clock`). */
   readonly now: () => number;
-  readonly sleep: (ms: number) => Promise<void>;
+  /** Waits `ms`, or less once `signal` aborts (a stop); the pause treats either end alike. */
+  readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly types?: readonly string[];
   /** 1..100; default 100, the fewest requests for a backlog. */
   readonly pageSize?: number;
@@ -86,6 +87,8 @@ export class Poller<Position = unknown> {
   private tracker!: CheckpointTracker;
   private lastSaved: SyncState<Position> | undefined;
   private stopRequested = false;
+  /** Aborted by stop(): cuts short the feed's requests and every wait inside them. */
+  private readonly stopping = new AbortController();
   private wakeUp: (() => void) | undefined;
   private lock: Promise<unknown> = Promise.resolve();
   private readonly waiting: Array<{ events: readonly EventEnvelope[]; resolve: (written: number) => void; reject: (error: unknown) => void }> = [];
@@ -138,7 +141,8 @@ export class Poller<Position = unknown> {
     const window = this.tracker.beginPass(now, kind);
     if (kind === 'sweep') this.lastSweepAt = now;
     let delivered = 0;
-    for await (const page of feed.pages({ ...window, limit: pageSize, order: 'asc', ...(types?.length ? { types } : {}) })) {
+    const query = { ...window, limit: pageSize, order: 'asc' as const, ...(types?.length ? { types } : {}) };
+    for await (const page of feed.pages(query, { signal: this.stopping.signal })) {
       delivered += await this.exclusive(async () => {
         const fresh = this.tracker.fresh(page.events);
         const position = await this.write(fresh, 'poll', page.events.length);
@@ -222,9 +226,13 @@ export class Poller<Position = unknown> {
     this.wakeUp?.();
   }
 
-  /** Ends `run`/`drainUntil` after the page in hand is saved. */
+  /**
+   * Ends `run`/`drainUntil` after the page in hand is saved: waits (poll interval, rate-limit
+   * slot, Retry-After, back-off) end at once and requests under way are abandoned.
+   */
   stop(): void {
     this.stopRequested = true;
+    this.stopping.abort();
     this.wakeUp?.();
   }
 
@@ -266,7 +274,7 @@ export class Poller<Position = unknown> {
   private async serverTimeWitness(): Promise<number | undefined> {
     const { feed, types } = this.options;
     if (feed.clock.known) return undefined;
-    const [newest] = await feed.latest(1, types?.length ? types : undefined);
+    const [newest] = await feed.latest(1, types?.length ? types : undefined, this.stopping.signal);
     if (feed.clock.known) return undefined;
     if (!this.noticedNoDate) {
       this.noticedNoDate = true;
@@ -334,7 +342,8 @@ export class Poller<Position = unknown> {
     if (this.stopRequested) return Promise.resolve();
     return new Promise<void>((resolve) => {
       this.wakeUp = resolve;
-      void this.options.sleep(ms).then(resolve);
+      // Given the stop signal, so that a stop also clears the timer and nothing keeps the process alive.
+      this.options.sleep(ms, this.stopping.signal).then(resolve, resolve);
     }).finally(() => {
       this.wakeUp = undefined;
     });

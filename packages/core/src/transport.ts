@@ -3,7 +3,7 @@
  * Bottleneck), n8n (httpRequestWithAuthentication + sleep) and Zapier (z.request) alike,
  * and so that tests control time.
  */
-import type { NetworkFailure } from './errors.js';
+import { StoppedError, type NetworkFailure } from './errors.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
@@ -16,6 +16,8 @@ export interface HttpRequest {
   /** JSON text, when the request has a body. */
   readonly body?: string;
   readonly timeoutMs: number;
+  /** Aborted when the caller stops: the transport gives up the request at once. */
+  readonly signal?: AbortSignal;
 }
 
 export interface HttpResponse {
@@ -62,19 +64,21 @@ export interface RateLimitObservation {
  * everything through, which is right for hosts that throttle on their own (Zapier).
  */
 export interface Limiter {
-  schedule<T>(bucket: string, task: () => Promise<T>): Promise<T>;
+  /** Runs `task` when the bucket allows; rejects with StoppedError, without running it, once `signal` aborts. */
+  schedule<T>(bucket: string, task: () => Promise<T>, signal?: AbortSignal): Promise<T>;
   observe(bucket: string, observation: RateLimitObservation): void;
 }
 
 export const UNLIMITED: Limiter = {
-  schedule: (_bucket, task) => task(),
+  schedule: (_bucket, task, signal) => (signal?.aborted ? Promise.reject(new StoppedError()) : task()),
   observe: () => undefined,
 };
 
 /** Clock, sleep and randomness: injected so the replay window, look-back and back-off are tested without waiting. */
 export interface Runtime {
   readonly transport: Transport;
-  readonly sleep: (ms: number) => Promise<void>;
+  /** Waits `ms`; when `signal` aborts first, rejects with StoppedError at once. */
+  readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Epoch milliseconds. */
   readonly now: () => number;
   /** In [0, 1); used for back-off jitter. */

@@ -4,7 +4,6 @@
  */
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   EVENT_TYPES,
   isEventType,
@@ -16,7 +15,7 @@ import {
   type Sink,
   type SyncState,
 } from '@eventsync/core';
-import { FileCursorStore, ForwardSink, NdjsonFileSink, NdjsonStreamSink, type NodeClient } from '@eventsync/core/node';
+import { FileCursorStore, ForwardSink, NdjsonFileSink, NdjsonStreamSink, stoppableSleep, type NodeClient } from '@eventsync/core/node';
 import { startSandbox, type Sandbox } from '@eventsync/sandbox';
 import { createCliClient } from '../cli-client.js';
 import { resolveConnection, type ConnectionFlags } from '../connection.js';
@@ -123,7 +122,7 @@ export async function runSync(flags: SyncFlags, io: SyncIO): Promise<void> {
       sink,
       store,
       now: Date.now,
-      sleep: (ms) => sleep(ms),
+      sleep: stoppableSleep,
       types,
       pageSize,
       pollIntervalMs,

@@ -41,6 +41,7 @@ export function createAxiosTransport(options: AxiosTransportOptions = {}): Closa
         headers: request.headers,
         data: request.body,
         timeout: request.timeoutMs,
+        ...(request.signal ? { signal: request.signal } : {}),
       });
       return { status: response.status, headers: lowerCaseHeaders(response.headers), body: response.data ?? '' };
     } catch (error) {

@@ -1,11 +1,11 @@
 /** The client wired for Node: axios transport, Bottleneck limiter, real clock and sleep. */
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { resolveConfig, type ClientConfig } from '../config.js';
 import { EventsyncClient } from '../eventsync-client.js';
 import { createAxiosTransport, type AxiosTransportOptions } from './axios-transport.js';
 import { BottleneckLimiter } from './bottleneck-limiter.js';
 import { RedisRateLog } from './redis-rate-log.js';
+import { stoppableSleep } from './stoppable-sleep.js';
 
 export interface NodeClientOptions extends AxiosTransportOptions {
   /** Share one limiter between clients in this process that share a key. */
@@ -36,7 +36,7 @@ export function createNodeClient(config: ClientConfig, options: NodeClientOption
   const client = new EventsyncClient(resolved, {
     transport,
     limiter,
-    sleep: (ms) => sleep(ms),
+    sleep: stoppableSleep,
     now: Date.now,
     random: Math.random,
     newIdempotencyKey: randomUUID,

@@ -8,3 +8,5 @@ export { startWebhookReceiver, type WebhookReceiver, type WebhookReceiverOptions
 export { SubscriptionFile, type SavedSubscription } from './subscription-file.js';
 export { ForwardSink, type ForwardSinkOptions } from './forward-sink.js';
 export { RedisRateLog, type SharedRateLog, type Claim } from './redis-rate-log.js';
+export { stoppableSleep } from './stoppable-sleep.js';
+export { storageError } from './storage-error.js';
