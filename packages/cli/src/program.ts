@@ -56,7 +56,7 @@ export function buildProgram(io: CliIO): Command {
       .option('--types <list>', 'comma-separated event types (default all)')
       .option('--since <time>', 'first run only: start at an ISO time or a duration ago (2h, 7d); default the oldest kept event')
       .option('--once', 'drain every event created before now, then exit 0')
-      .option('--poll-interval <duration>', 'pause between polls once caught up (default 2s; 15s with --listen)')
+      .option('--poll-interval <duration>', 'time from one poll to the next once caught up (default 2s; 15s with --listen)')
       .option('--listen <port>', 'receive webhooks on this port (0 picks one): creates a managed subscription, deleted on Ctrl-C')
       .option('--public-url <url>', 'the URL the API should deliver to, when not http://127.0.0.1:<port>/webhooks (a tunnel, a proxy)')
       .option('--health-interval <duration>', 'how often to check that the subscription is still active', '30s')
