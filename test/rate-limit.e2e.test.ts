@@ -1,12 +1,13 @@
 /**
  * The Node client against the sandbox's real rate limiter: after the first 429 it has
  * learned the policy, receives no other, and never sends into the bucket while a
- * Retry-After is running.
+ * Retry-After is running, not even for callers that were already waiting for a slot.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RequestRecord, Sandbox } from '@eventsync/sandbox';
 import { startSandbox } from '@eventsync/sandbox';
 import { createNodeClient } from '@eventsync/core/node';
+import { a429WhileCallersWait, arrivedDuringRetryAfter } from './support/limiter-scenarios.js';
 
 let sandbox: Sandbox | undefined;
 afterEach(async () => {
@@ -48,6 +49,16 @@ describe.each(['seconds', 'http-date'] as const)('rate limits with Retry-After a
     expect(sentDuringRetryAfter(sandbox.requests, 'read')).toEqual([]);
     expect(client.limiter.status('read').policy).toMatchObject({ limit: 5, windowMs: 1_000 });
     expect(reads.filter((request) => request.status === 200)).toHaveLength(15);
+  }, 30_000);
+});
+
+describe('a 429 while other callers wait for their slots', () => {
+  it('holds back every caller not yet sent until its Retry-After ends', async () => {
+    const outcome = await a429WhileCallersWait('wlcro_test_midqueue');
+    // The scenario: four callers were still waiting when the 429 landed, plus the refused call's retry.
+    expect(outcome.arrivals.filter((arrival) => arrival.at > outcome.refused.answeredAt!)).toHaveLength(5);
+    expect(arrivedDuringRetryAfter(outcome)).toEqual([]);
+    expect(outcome.results.map((result) => result.status)).toEqual(Array(8).fill('fulfilled'));
   }, 30_000);
 });
 

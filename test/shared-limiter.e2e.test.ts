@@ -11,6 +11,7 @@ import { parsePolicy } from '@eventsync/core';
 import { BottleneckLimiter, RedisRateLog } from '@eventsync/core/node';
 import { startSandbox, type Sandbox } from '@eventsync/sandbox';
 import { idsInFile, runCli, tempDir } from './support/cli.js';
+import { a429WhileCallersWait, arrivedDuringRetryAfter } from './support/limiter-scenarios.js';
 import { freePort } from './support/ports.js';
 
 let redis: ChildProcess;
@@ -88,6 +89,18 @@ describe('a rate-limit budget shared across processes', () => {
       await second.close();
     }
   });
+
+  it('a 429 holds back every caller not yet sent until its Retry-After ends, through the shared log too', async () => {
+    const errors: unknown[] = [];
+    const outcome = await a429WhileCallersWait(`wlcro_test_midqueue_${Date.now()}`, {
+      sharedLimiterUrl: redisUrl,
+      onSharedLimiterError: (error) => errors.push(error),
+    });
+    expect(errors).toEqual([]);
+    expect(outcome.arrivals.filter((arrival) => arrival.at > outcome.refused.answeredAt!)).toHaveLength(5);
+    expect(arrivedDuringRetryAfter(outcome)).toEqual([]);
+    expect(outcome.results.map((result) => result.status)).toEqual(Array(8).fill('fulfilled'));
+  }, 30_000);
 
   it('falls back to its own log, and says so, when Redis is unreachable', async () => {
     const errors: unknown[] = [];

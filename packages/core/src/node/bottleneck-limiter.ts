@@ -1,40 +1,47 @@
 /**
- * Rate limiting per bucket, shaped by what the API tells us.
+ * Rate limiting per bucket, shaped by what the API tells us. One queue per bucket and one
+ * timer: the first waiting request goes as soon as the bucket allows it, and whatever
+ * changes the answer (a 429, a learned policy, an answer arriving) asks again at once.
  *
- * - A rolling window, as the API counts it: a request may go when fewer than N were sent in
- *   the last window. That allows a burst up to N, then paces at the rate slots free up, and
- *   never puts N+1 in any window. The log entry of a request moves to the moment its answer
- *   arrives: the server counted it no later than that, so however late a loaded event loop
- *   really sent it, the log errs on the safe side. (Bottleneck's own reservoir refreshes on a fixed clock and
- *   lets 2N through across a boundary; its `updateSettings` even stops the refresh, #185.)
- * - Bottleneck holds the queue: FIFO order, a cap on requests in flight, and the pause. A
- *   429 drops its reservoir to 0 for Retry-After, so every queued caller waits, not just the
- *   one that was refused.
+ * - A rolling window, as the API counts it: a request may go when fewer than N of this
+ *   process's sends are in the last window (send-log.ts: a send counts while it is on the
+ *   wire and for one window after its answer, which covers however late within its round
+ *   trip the server counted it). That allows a burst up to N, then paces at the rate slots
+ *   free up. The window is stretched by 2 %, and at least 25 ms, against network jitter.
+ * - A 429 pauses the whole bucket until its Retry-After ends: `pausedUntil` is part of when
+ *   the next request may go, so every caller not yet sent waits it out, including those
+ *   already waiting for a slot. Requests on the wire are not held back; nothing can be.
+ * - FIFO order, and at most `maxConcurrent` requests in flight per bucket.
  * - The policy is learned: a 429's `policy` (`read:10/2s`) or `X-RateLimit-Limit` replaces
  *   the configured one, and `X-RateLimit-Remaining: 0` while this process has not used the
  *   budget means another process shares the key: the bucket waits for the reset.
- * - Shared by every process on the key when given a `SharedRateLog` (Redis): the same rule
- *   runs there, atomically, and a 429 pauses the bucket for all of them.
- * - Bottleneck costs a few milliseconds per job (it hops through `setTimeout(0)`), which
- *   would dominate an unthrottled drain. A bucket that is idle, unpaused and has a free slot
- *   therefore sends straight away; both paths record sends in the same log.
+ * - Shared by every process on the key when given a `SharedRateLog` (Redis): each request
+ *   also claims its slot there (same rule, atomically), and a 429 pauses the bucket there
+ *   for all of them. A slot granted while a 429 was landing here is given back unused.
+ * - An idle bucket with a free slot sends synchronously inside `schedule()`: no timer, no
+ *   extra tick, so an unthrottled drain runs at the transport's speed.
+ *
+ * Bottleneck is not used, despite the class's name (kept because `@eventsync/core/node`
+ * exports it): it paces with a fixed spacing (`minTime`) or a reservoir refreshed on a fixed
+ * clock, neither of which is a rolling window (spacing loses the burst; the reservoir lets 2N
+ * through across a boundary, and `updateSettings` stops its refresh, its issue #185), its
+ * jobs hop through `setTimeout(0)` (milliseconds each), and a job waiting inside it for a
+ * slot of ours could not see a later 429.
  */
-import Bottleneck from 'bottleneck';
 import { parsePolicy, type RateLimitPolicy } from '../config.js';
 import type { Limiter, RateLimitObservation } from '../transport.js';
 import type { SharedRateLog } from './redis-rate-log.js';
+import { SendLog } from './send-log.js';
 
 export interface BottleneckLimiterOptions {
   /** Starting policies; buckets not listed here are unthrottled until the API names a policy. */
   readonly policies: readonly RateLimitPolicy[];
-  /** The window is stretched by this share, and at least 25 ms, against network jitter. Default 0.02. */
-  readonly safetyMargin?: number;
   /** Requests in flight per bucket. Default 4. */
   readonly maxConcurrent?: number;
   readonly now?: () => number;
   /**
-   * Keep the window in a store every process using the key shares (Redis), instead of in
-   * this process. When the store fails, the limiter falls back to its own log and says so.
+   * Keep the window in a store every process using the key shares (Redis), as well as in
+   * this process. When the store fails, the limiter goes by its own log and says so.
    */
   readonly shared?: SharedRateLog;
   readonly onSharedError?: (error: unknown) => void;
@@ -43,32 +50,38 @@ export interface BottleneckLimiterOptions {
 export interface BucketStatus {
   readonly policy: RateLimitPolicy | undefined;
   readonly pausedUntil: number;
-  /** Requests this process sent (or has claimed a slot for) within the current window. */
+  /** Requests this process sent within the current window, those in flight included. */
   readonly sentInWindow: number;
 }
 
-interface SendRecord {
-  at: number;
+/** A caller of `schedule()` whose request has not been sent. */
+interface Waiter {
+  /** Sends the request; `done` runs once its answer (or failure) is in. */
+  start(done: () => void): void;
+  /** Set when the shared store failed for this request: it goes by this process's log alone. */
+  local: boolean;
 }
 
 interface Bucket {
+  readonly name: string;
   policy: RateLimitPolicy | undefined;
-  readonly bottleneck: Bottleneck;
   pausedUntil: number;
-  resumeTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Jobs handed to Bottleneck and not yet finished; while any exist, new calls queue behind them. */
-  queued: number;
-  /** Claimed slots, moved to the answer's arrival once it comes; not kept in order. */
-  sent: SendRecord[];
+  readonly log: SendLog;
+  readonly waiting: Waiter[];
+  inFlight: number;
+  /** A claim in the shared store is on its way for the first waiter. */
+  claiming: boolean;
+  /** Wakes the queue when the first waiter's slot comes. */
+  timer: ReturnType<typeof setTimeout> | undefined;
 }
 
 export class BottleneckLimiter implements Limiter {
   private readonly buckets = new Map<string, Bucket>();
-  private readonly margin: number;
+  private readonly maxConcurrent: number;
   private readonly now: () => number;
 
   constructor(private readonly options: BottleneckLimiterOptions) {
-    this.margin = options.safetyMargin ?? 0.02;
+    this.maxConcurrent = options.maxConcurrent ?? 4;
     // Sub-millisecond: with Date.now's whole milliseconds, a slot could come up to 1 ms early.
     this.now = options.now ?? (() => performance.timeOrigin + performance.now());
     for (const policy of options.policies) this.bucket(policy.bucket, policy);
@@ -76,163 +89,155 @@ export class BottleneckLimiter implements Limiter {
 
   schedule<T>(name: string, task: () => Promise<T>): Promise<T> {
     const bucket = this.bucket(name);
-    const now = this.now();
-    const shared = this.options.shared !== undefined && bucket.policy !== undefined;
-    if (!shared && bucket.queued === 0 && this.nextSlot(bucket, now) <= now) return this.settle(this.record(bucket, now), task);
-    bucket.queued++;
-    return bucket.bottleneck
-      .schedule(async () => {
-        const settle = shared ? await this.sharedSlot(name, bucket) : await this.localSlot(bucket);
-        try {
-          return await task();
-        } finally {
-          settle();
-        }
-      })
-      .finally(() => {
-        bucket.queued--;
+    return new Promise<T>((resolve, reject) => {
+      bucket.waiting.push({
+        local: false,
+        start: (done) => {
+          let running: Promise<T>;
+          try {
+            running = Promise.resolve(task());
+          } catch (error) {
+            running = Promise.reject(error);
+          }
+          // The log learns of the answer before the caller does, so its next request sees it.
+          running.finally(done).then(resolve, reject);
+        },
       });
+      this.pump(bucket);
+    });
   }
 
   observe(name: string, observation: RateLimitObservation): void {
     const bucket = this.bucket(name);
     if (observation.policy) {
-      this.learn(bucket, safeParse(observation.policy, name));
+      bucket.policy = safeParse(observation.policy, name) ?? bucket.policy;
     } else if (observation.limit !== undefined && observation.limit > 0 && bucket.policy && observation.limit !== bucket.policy.limit) {
-      this.learn(bucket, { ...bucket.policy, limit: observation.limit });
+      bucket.policy = { ...bucket.policy, limit: observation.limit };
     }
+    const now = this.now();
     if (observation.status === 429) {
       const ms = observation.retryAfterMs ?? observation.resetMs ?? 1_000;
-      this.pause(bucket, ms);
-      this.options.shared?.pause(name, ms).catch((error: unknown) => this.options.onSharedError?.(error));
-      return;
-    }
-    if (observation.remaining === 0 && observation.resetMs !== undefined && bucket.policy) {
+      bucket.pausedUntil = Math.max(bucket.pausedUntil, now + ms);
+      if (this.options.shared) this.reportShared(this.options.shared.pause(name, ms));
+    } else if (observation.remaining === 0 && observation.resetMs !== undefined && bucket.policy) {
       // Spent, yet not by us: another process shares this key and its budget.
-      if (this.sentInWindow(bucket, this.now()) < bucket.policy.limit) this.pause(bucket, observation.resetMs);
+      if (bucket.log.count(this.window(bucket.policy), now) < bucket.policy.limit) {
+        bucket.pausedUntil = Math.max(bucket.pausedUntil, now + observation.resetMs);
+      }
     }
+    // A pause, a tighter or a looser policy: whoever waits for a slot waits for a different moment now.
+    this.pump(bucket);
   }
 
   status(name: string): BucketStatus {
     const bucket = this.bucket(name);
-    return { policy: bucket.policy, pausedUntil: bucket.pausedUntil, sentInWindow: this.sentInWindow(bucket, this.now()) };
+    const sentInWindow = bucket.policy ? bucket.log.count(this.window(bucket.policy), this.now()) : 0;
+    return { policy: bucket.policy, pausedUntil: bucket.pausedUntil, sentInWindow };
   }
 
-  /** Clears pause timers; queued jobs stay queued. */
+  /** Clears every bucket's timer; requests not yet sent stay queued. */
   stop(): void {
-    for (const bucket of this.buckets.values()) clearTimeout(bucket.resumeTimer);
+    for (const bucket of this.buckets.values()) {
+      clearTimeout(bucket.timer);
+      bucket.timer = undefined;
+    }
   }
 
   private bucket(name: string, policy?: RateLimitPolicy): Bucket {
     let bucket = this.buckets.get(name);
     if (!bucket) {
-      bucket = {
-        policy,
-        bottleneck: new Bottleneck({ maxConcurrent: this.options.maxConcurrent ?? 4 }),
-        pausedUntil: 0,
-        resumeTimer: undefined,
-        queued: 0,
-        sent: [],
-      };
+      bucket = { name, policy, pausedUntil: 0, log: new SendLog(), waiting: [], inFlight: 0, claiming: false, timer: undefined };
       this.buckets.set(name, bucket);
     }
     return bucket;
   }
 
-  /** Claims the next slot of this process's own log and waits for it; returns what to call once the answer is in. */
-  private async localSlot(bucket: Bucket): Promise<() => void> {
-    // Claimed before waiting, so concurrent jobs line up behind each other.
-    const slot = this.nextSlot(bucket, this.now());
-    const record = this.record(bucket, slot);
-    await this.waitUntil(slot);
-    return () => this.answered(record);
+  /** Sends waiting requests while the bucket allows; otherwise sets the one timer for when it will. */
+  private pump(bucket: Bucket): void {
+    clearTimeout(bucket.timer);
+    bucket.timer = undefined;
+    while (bucket.waiting.length > 0 && !bucket.claiming && bucket.inFlight < this.maxConcurrent) {
+      const now = this.now();
+      const at = this.nextSlot(bucket, now);
+      if (at > now) {
+        this.wakeAt(bucket, at);
+        return;
+      }
+      const first = bucket.waiting[0]!;
+      if (this.options.shared && bucket.policy && !first.local) {
+        this.claimShared(bucket, first, this.options.shared, bucket.policy);
+        return;
+      }
+      bucket.waiting.shift();
+      this.send(bucket, first);
+    }
   }
 
-  /** Claims a slot in the shared log, waiting as long as it says; falls back to the local log if the store fails. */
-  private async sharedSlot(name: string, bucket: Bucket): Promise<() => void> {
-    const shared = this.options.shared!;
-    for (;;) {
-      await this.waitUntil(bucket.pausedUntil);
-      let claim: Awaited<ReturnType<SharedRateLog['claim']>>;
-      try {
-        claim = await shared.claim(name, bucket.policy!, this.window(bucket.policy!));
-      } catch (error) {
+  /** Asks the shared store for the first waiter's slot; sends it, or waits as long as the store says. */
+  private claimShared(bucket: Bucket, first: Waiter, shared: SharedRateLog, policy: RateLimitPolicy): void {
+    bucket.claiming = true;
+    shared.claim(bucket.name, policy, this.window(policy)).then(
+      (claim) => {
+        bucket.claiming = false;
+        if (!claim.granted) {
+          this.wakeAt(bucket, this.now() + claim.waitMs);
+          return;
+        }
+        const now = this.now();
+        if (bucket.waiting[0] !== first || this.nextSlot(bucket, now) > now) {
+          // A 429 landed here while the store answered: the slot goes back unused.
+          this.reportShared(shared.release(bucket.name, claim.id));
+          this.pump(bucket);
+          return;
+        }
+        bucket.waiting.shift();
+        this.send(bucket, first, () => this.reportShared(shared.settle(bucket.name, claim.id)));
+        this.pump(bucket);
+      },
+      (error: unknown) => {
+        bucket.claiming = false;
         this.options.onSharedError?.(error);
-        return this.localSlot(bucket);
-      }
-      if (claim.granted) {
-        return () => void shared.settle(name, claim.id).catch((error: unknown) => this.options.onSharedError?.(error));
-      }
-      await this.waitUntil(this.now() + claim.waitMs);
-    }
+        first.local = true;
+        this.pump(bucket);
+      },
+    );
   }
 
-  private async waitUntil(at: number): Promise<void> {
-    // libuv timers may fire up to a millisecond early (its loop clock is cached): re-check after waking.
-    for (let wait = at - this.now(); wait > 0; wait = at - this.now()) {
-      await new Promise((resolve) => setTimeout(resolve, Math.ceil(wait)));
-    }
+  private send(bucket: Bucket, waiter: Waiter, onAnswer?: () => void): void {
+    // Only a bucket with a policy keeps a log; an unthrottled one would grow it without bound.
+    const logged = bucket.policy !== undefined;
+    if (logged) bucket.log.sent();
+    bucket.inFlight++;
+    waiter.start(() => {
+      bucket.inFlight--;
+      if (logged) bucket.log.answered(this.now());
+      onAnswer?.();
+      this.pump(bucket);
+    });
   }
 
-  /** Runs the request; when its answer (or failure) arrives, its log entry moves to that moment. */
-  private async settle<T>(record: SendRecord | undefined, task: () => Promise<T>): Promise<T> {
-    try {
-      return await task();
-    } finally {
-      this.answered(record);
-    }
+  private wakeAt(bucket: Bucket, at: number): void {
+    clearTimeout(bucket.timer);
+    bucket.timer = undefined;
+    // Infinity: the slot waits for an answer, and every answer pumps the queue.
+    if (bucket.waiting.length === 0 || at === Number.POSITIVE_INFINITY) return;
+    // libuv timers may fire up to a millisecond early (its loop clock is cached): `pump` checks again.
+    bucket.timer = setTimeout(() => this.pump(bucket), Math.max(1, Math.ceil(at - this.now())));
   }
 
-  /** The server counted the request no later than its answer arrived. */
-  private answered(record: SendRecord | undefined): void {
-    if (record) record.at = Math.max(record.at, this.now());
-  }
-
-  /** Only a bucket with a policy keeps a log; an unthrottled one would grow it without bound. */
-  private record(bucket: Bucket, at: number): SendRecord | undefined {
-    if (!bucket.policy) return undefined;
-    const record = { at };
-    bucket.sent.push(record);
-    return record;
-  }
-
-  /** The earliest moment a request may go: after any pause, and once the window holds fewer than N sends. */
+  /** The earliest moment the next request may go: after any pause, and once the window has room. */
   private nextSlot(bucket: Bucket, now: number): number {
     const earliest = Math.max(now, bucket.pausedUntil);
-    const { policy } = bucket;
-    if (!policy) return earliest;
-    const window = this.window(policy);
-    bucket.sent = bucket.sent.filter((record) => record.at > now - window);
-    if (bucket.sent.length < policy.limit) return earliest;
-    // The N-th most recent send must leave the window first.
-    const newestFirst = bucket.sent.map((record) => record.at).sort((a, b) => b - a);
-    return Math.max(earliest, newestFirst[policy.limit - 1]! + window);
-  }
-
-  private sentInWindow(bucket: Bucket, now: number): number {
-    const window = bucket.policy ? this.window(bucket.policy) : 0;
-    return bucket.sent.filter((record) => record.at > now - window).length;
+    if (!bucket.policy) return earliest;
+    return Math.max(earliest, bucket.log.nextSlot(bucket.policy.limit, this.window(bucket.policy), now));
   }
 
   private window(policy: RateLimitPolicy): number {
-    return policy.windowMs + Math.max(25, policy.windowMs * this.margin);
+    return policy.windowMs + Math.max(25, policy.windowMs * 0.02);
   }
 
-  private learn(bucket: Bucket, policy: RateLimitPolicy | undefined): void {
-    if (!policy) return;
-    bucket.policy = policy;
-  }
-
-  private pause(bucket: Bucket, ms: number): void {
-    const until = this.now() + ms;
-    if (until <= bucket.pausedUntil) return;
-    bucket.pausedUntil = until;
-    bucket.bottleneck.updateSettings({ reservoir: 0 });
-    clearTimeout(bucket.resumeTimer);
-    bucket.resumeTimer = setTimeout(() => {
-      bucket.resumeTimer = undefined;
-      bucket.bottleneck.updateSettings({ reservoir: null });
-    }, ms);
+  private reportShared(call: Promise<void>): void {
+    call.catch((error: unknown) => this.options.onSharedError?.(error));
   }
 }
 

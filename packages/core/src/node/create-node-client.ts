@@ -1,4 +1,4 @@
-/** The client wired for Node: axios transport, Bottleneck limiter, real clock and sleep. */
+/** The client wired for Node: axios transport, rate limiter, real clock and sleep. */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { resolveConfig, type ClientConfig } from '../config.js';
