@@ -62,6 +62,21 @@ describe('a 429 while other callers wait for their slots', () => {
   }, 30_000);
 });
 
+describe('pacing', () => {
+  it('drains back to back under a short window without a single 429', async () => {
+    sandbox = await startSandbox({ seed: 5, policies: { read: 'read:5/200ms' }, backlog: { count: 3_000, spanMs: 10 * 60_000 } });
+    const client = createNodeClient({ baseUrl: sandbox.url, apiKey: sandbox.apiKey, policies: { read: 'read:5/200ms' } });
+    let count = 0;
+    try {
+      for await (const _event of client.events.iterate({ limit: 100 })) count++;
+    } finally {
+      client.close();
+    }
+    expect(count).toBe(3_000);
+    expect(sandbox.requests.filter((request) => request.status === 429)).toEqual([]);
+  }, 30_000);
+});
+
 describe('rate-limit headers', () => {
   it('learns the limit from X-RateLimit-Limit and is never refused when the window matches', async () => {
     sandbox = await startSandbox({ seed: 4, policies: { read: 'read:5/1s' }, backlog: { count: 1_200, spanMs: 10 * 60_000 } });

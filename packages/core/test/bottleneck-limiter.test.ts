@@ -22,6 +22,11 @@ function busiest(starts: readonly number[], windowMs: number): number {
   return Math.max(...starts.map((start) => starts.filter((other) => other >= start && other < start + windowMs).length));
 }
 
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
 describe('BottleneckLimiter', () => {
   it('bursts up to the policy, then never puts more than it allows in any rolling window', async () => {
     const limiter = new BottleneckLimiter({ policies: [parsePolicy('read:4/200ms')] });
@@ -31,6 +36,25 @@ describe('BottleneckLimiter', () => {
     expect(starts[3]).toBeLessThan(20);
     expect(starts[4]).toBeGreaterThanOrEqual(200);
     expect(starts.at(-1)).toBeLessThan(600);
+    limiter.stop();
+  });
+
+  it('sends each request as soon as one window has passed since the answer that freed its slot, not later', async () => {
+    const limiter = new BottleneckLimiter({ policies: [parsePolicy('read:1/200ms')] });
+    // Sequential requests of a 10 ms round trip each, as a backfill sends them.
+    const starts: number[] = [];
+    const answers: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      await limiter.schedule('read', async () => {
+        starts.push(performance.now());
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        answers.push(performance.now());
+      });
+    }
+    // The server counted each request by its answer at the latest: one window after that, the slot is free.
+    const lateness = starts.slice(1).map((start, i) => start - (answers[i]! + 200));
+    expect(Math.min(...lateness)).toBeGreaterThanOrEqual(0);
+    expect(median(lateness)).toBeLessThan(10);
     limiter.stop();
   });
 
@@ -82,6 +106,16 @@ describe('BottleneckLimiter', () => {
     const origin = performance.now();
     await limiter.schedule('read', async () => undefined);
     expect(performance.now() - origin).toBeGreaterThanOrEqual(245);
+    limiter.stop();
+  });
+
+  it('does not mistake a slow answer\'s X-RateLimit-Remaining: 0 for another process spending the budget', async () => {
+    const limiter = new BottleneckLimiter({ policies: [parsePolicy('read:2/200ms')] });
+    await limiter.schedule('read', async () => undefined);
+    // The server counts this one at once but answers 250 ms later; the first send has left the window by then.
+    await limiter.schedule('read', () => new Promise((resolve) => setTimeout(resolve, 250)));
+    limiter.observe('read', { status: 200, limit: 2, remaining: 0, resetMs: 1000 });
+    expect(limiter.status('read').pausedUntil).toBe(0);
     limiter.stop();
   });
 

@@ -7,14 +7,16 @@
  *   process's sends are in the last window (send-log.ts: a send counts while it is on the
  *   wire and for one window after its answer, which covers however late within its round
  *   trip the server counted it). That allows a burst up to N, then paces at the rate slots
- *   free up. The window is stretched by 2 %, and at least 25 ms, against network jitter.
+ *   free up. The window is the policy's plus 0.1 % and 1 ms for clocks that tick at
+ *   slightly different rates and servers that count whole milliseconds.
  * - A 429 pauses the whole bucket until its Retry-After ends: `pausedUntil` is part of when
  *   the next request may go, so every caller not yet sent waits it out, including those
  *   already waiting for a slot. Requests on the wire are not held back; nothing can be.
  * - FIFO order, and at most `maxConcurrent` requests in flight per bucket.
  * - The policy is learned: a 429's `policy` (`read:10/2s`) or `X-RateLimit-Limit` replaces
- *   the configured one, and `X-RateLimit-Remaining: 0` while this process has not used the
- *   budget means another process shares the key: the bucket waits for the reset.
+ *   the configured one, and `X-RateLimit-Remaining: 0` when this process had fewer than N
+ *   sends in the window as that request went means another process shares the key: the
+ *   bucket waits for the reset.
  * - Shared by every process on the key when given a `SharedRateLog` (Redis): each request
  *   also claims its slot there (same rule, atomically), and a 429 pauses the bucket there
  *   for all of them. A slot granted while a 429 was landing here is given back unused.
@@ -67,6 +69,11 @@ interface Bucket {
   policy: RateLimitPolicy | undefined;
   pausedUntil: number;
   readonly log: SendLog;
+  /**
+   * When the request answered last was sent. Its `X-RateLimit-*` reading dates from between
+   * then and its answer; what this process had in the window is judged as of then.
+   */
+  lastAnswerSentAt: number | undefined;
   readonly waiting: Waiter[];
   inFlight: number;
   /** A claim in the shared store is on its way for the first waiter. */
@@ -121,7 +128,7 @@ export class BottleneckLimiter implements Limiter {
       if (this.options.shared) this.reportShared(this.options.shared.pause(name, ms));
     } else if (observation.remaining === 0 && observation.resetMs !== undefined && bucket.policy) {
       // Spent, yet not by us: another process shares this key and its budget.
-      if (bucket.log.count(this.window(bucket.policy), now) < bucket.policy.limit) {
+      if (bucket.log.count(this.window(bucket.policy), bucket.lastAnswerSentAt ?? now) < bucket.policy.limit) {
         bucket.pausedUntil = Math.max(bucket.pausedUntil, now + observation.resetMs);
       }
     }
@@ -146,7 +153,17 @@ export class BottleneckLimiter implements Limiter {
   private bucket(name: string, policy?: RateLimitPolicy): Bucket {
     let bucket = this.buckets.get(name);
     if (!bucket) {
-      bucket = { name, policy, pausedUntil: 0, log: new SendLog(), waiting: [], inFlight: 0, claiming: false, timer: undefined };
+      bucket = {
+        name,
+        policy,
+        pausedUntil: 0,
+        log: new SendLog(),
+        lastAnswerSentAt: undefined,
+        waiting: [],
+        inFlight: 0,
+        claiming: false,
+        timer: undefined,
+      };
       this.buckets.set(name, bucket);
     }
     return bucket;
@@ -207,9 +224,11 @@ export class BottleneckLimiter implements Limiter {
     // Only a bucket with a policy keeps a log; an unthrottled one would grow it without bound.
     const logged = bucket.policy !== undefined;
     if (logged) bucket.log.sent();
+    const sentAt = this.now();
     bucket.inFlight++;
     waiter.start(() => {
       bucket.inFlight--;
+      bucket.lastAnswerSentAt = sentAt;
       if (logged) bucket.log.answered(this.now());
       onAnswer?.();
       this.pump(bucket);
@@ -233,7 +252,7 @@ export class BottleneckLimiter implements Limiter {
   }
 
   private window(policy: RateLimitPolicy): number {
-    return policy.windowMs + Math.max(25, policy.windowMs * 0.02);
+    return policy.windowMs * 1.001 + 1;
   }
 
   private reportShared(call: Promise<void>): void {

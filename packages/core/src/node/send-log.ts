@@ -4,7 +4,8 @@
  *
  * The server counted each request at some moment between its send and its answer, and the
  * client cannot tell when. So a send holds its place for its whole round trip (while it is
- * on the wire it counts, however long ago it left) and its window runs from its answer.
+ * on the wire it counts, however long ago it left) and its window runs from its answer: the
+ * margin each request needs is its own measured round trip, no more and no less.
  */
 export class SendLog {
   private onWire = 0;
@@ -36,7 +37,7 @@ export class SendLog {
     return leaving < this.answers.length ? this.answers[leaving]! + windowMs : Number.POSITIVE_INFINITY;
   }
 
-  /** Sends in the window, those on the wire included. */
+  /** Sends in the window as of `now`, those on the wire included (`now` may be a moment ago: nothing past it is dropped). */
   count(windowMs: number, now: number): number {
     // As the server prunes: an entry leaves exactly one window after it was counted.
     while (this.head < this.answers.length && this.answers[this.head]! + windowMs <= now) this.head++;
