@@ -2,17 +2,24 @@
  * The Node client against the sandbox's real rate limiter: after the first 429 it has
  * learned the policy, receives no other, and never sends into the bucket while a
  * Retry-After is running, not even for callers that were already waiting for a slot.
+ * Stopping the client ends every wait at once.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RequestRecord, Sandbox } from '@eventsync/sandbox';
 import { startSandbox } from '@eventsync/sandbox';
+import { StoppedError } from '@eventsync/core';
 import { createNodeClient } from '@eventsync/core/node';
-import { a429WhileCallersWait, arrivedDuringRetryAfter } from './support/limiter-scenarios.js';
+import { a429WhileCallersWait, arrivedDuringRetryAfter, ping, settledWithin } from './support/limiter-scenarios.js';
+import { startLoopbackApi, tooManyRequests, type LoopbackApi } from './support/loopback-api.js';
 
 let sandbox: Sandbox | undefined;
+let api: LoopbackApi | undefined;
 afterEach(async () => {
   await sandbox?.stop();
   sandbox = undefined;
+  await api?.close();
+  api = undefined;
 });
 
 /** Requests that reached a bucket while an earlier 429's Retry-After was still running. */
@@ -75,6 +82,43 @@ describe('pacing', () => {
     expect(count).toBe(3_000);
     expect(sandbox.requests.filter((request) => request.status === 429)).toEqual([]);
   }, 30_000);
+});
+
+describe('stopping', () => {
+  it('rejects every call still waiting for a slot, and every later call, with StoppedError at once', async () => {
+    api = await startLoopbackApi();
+    const client = createNodeClient({ baseUrl: api.url, apiKey: 'wlcro_test_stop_slot', policies: { read: 'read:2/10s' } });
+    await Promise.all([ping(client), ping(client)]);
+    // The window is full for 10 s: two of these wait for a slot, four more queue behind them.
+    const waiting = Array.from({ length: 6 }, () => ping(client));
+    await sleep(50);
+    const stoppedAt = performance.now();
+    client.limiter.stop();
+    const outcomes = await Promise.all(waiting.map((call) => settledWithin(call, 1_000)));
+    const took = performance.now() - stoppedAt;
+    for (const outcome of outcomes) expect(outcome).toBeInstanceOf(StoppedError);
+    expect(took).toBeLessThan(100);
+    await expect(settledWithin(ping(client), 1_000)).resolves.toBeInstanceOf(StoppedError);
+    expect(api.arrivals).toHaveLength(2);
+    client.close();
+  });
+
+  it('cuts a Retry-After short: the refused call and the callers paused behind it reject with StoppedError at once', async () => {
+    api = await startLoopbackApi((index) => (index === 0 ? tooManyRequests(30, 'read:100/1s') : { status: 200 }));
+    const client = createNodeClient({ baseUrl: api.url, apiKey: 'wlcro_test_stop_pause', policies: { read: 'read:100/1s' } });
+    const refused = ping(client);
+    while (client.limiter.status('read').pausedUntil === 0) await sleep(5);
+    const paused = [ping(client), ping(client)];
+    await sleep(50);
+    const stoppedAt = performance.now();
+    client.limiter.stop();
+    const outcomes = await Promise.all([refused, ...paused].map((call) => settledWithin(call, 1_000)));
+    const took = performance.now() - stoppedAt;
+    for (const outcome of outcomes) expect(outcome).toBeInstanceOf(StoppedError);
+    expect(took).toBeLessThan(100);
+    expect(api.arrivals).toHaveLength(1);
+    client.close();
+  });
 });
 
 describe('rate-limit headers', () => {

@@ -7,11 +7,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parsePolicy } from '@eventsync/core';
+import { parsePolicy, StoppedError } from '@eventsync/core';
 import { BottleneckLimiter, RedisRateLog } from '@eventsync/core/node';
 import { startSandbox, type Sandbox } from '@eventsync/sandbox';
 import { idsInFile, runCli, tempDir } from './support/cli.js';
-import { a429WhileCallersWait, arrivedDuringRetryAfter } from './support/limiter-scenarios.js';
+import { a429WhileCallersWait, arrivedDuringRetryAfter, settledWithin } from './support/limiter-scenarios.js';
 import { freePort } from './support/ports.js';
 
 let redis: ChildProcess;
@@ -101,6 +101,32 @@ describe('a rate-limit budget shared across processes', () => {
     expect(arrivedDuringRetryAfter(outcome)).toEqual([]);
     expect(outcome.results.map((result) => result.status)).toEqual(Array(8).fill('fulfilled'));
   }, 30_000);
+
+  it('stop() ends a wait on the shared log at once, with StoppedError, and sends nothing', async () => {
+    const apiKey = `wlcro_test_stop_${Date.now()}`;
+    const policy = parsePolicy('read:1/10s');
+    const first = new RedisRateLog(redisUrl, apiKey);
+    const second = new RedisRateLog(redisUrl, apiKey);
+    const spender = new BottleneckLimiter({ policies: [policy], shared: first });
+    const waiter = new BottleneckLimiter({ policies: [policy], shared: second });
+    try {
+      await spender.schedule('read', async () => undefined);
+      let sent = 0;
+      // The shared window is full for 10 s: this one waits on Redis's word.
+      const waiting = waiter.schedule('read', async () => sent++);
+      await sleep(100);
+      const stoppedAt = performance.now();
+      waiter.stop();
+      expect(await settledWithin(waiting, 1_000)).toBeInstanceOf(StoppedError);
+      expect(performance.now() - stoppedAt).toBeLessThan(100);
+      expect(sent).toBe(0);
+    } finally {
+      spender.stop();
+      waiter.stop();
+      await first.close();
+      await second.close();
+    }
+  });
 
   it('falls back to its own log, and says so, when Redis is unreachable', async () => {
     const errors: unknown[] = [];

@@ -41,3 +41,16 @@ export function arrivedDuringRetryAfter(outcome: MidQueueOutcome): number[] {
 export function ping(client: NodeClient): Promise<unknown> {
   return client.api.request({ method: 'GET', path: '/ping' });
 }
+
+/** The promise's value or error if it settles within `ms`, else the string `still waiting`. */
+export async function settledWithin(promise: Promise<unknown>, ms: number): Promise<unknown> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve('still waiting'), ms);
+  });
+  try {
+    return await Promise.race([promise.then((value) => value, (error: unknown) => error), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,7 +1,7 @@
 /**
  * Rate limiting per bucket, shaped by what the API tells us. One queue per bucket and one
  * timer: the first waiting request goes as soon as the bucket allows it, and whatever
- * changes the answer (a 429, a learned policy, an answer arriving) asks again at once.
+ * changes the answer (a 429, a learned policy, an answer arriving, a stop) asks again at once.
  *
  * - A rolling window, as the API counts it: a request may go when fewer than N of this
  *   process's sends are in the last window (send-log.ts: a send counts while it is on the
@@ -20,6 +20,8 @@
  * - Shared by every process on the key when given a `SharedRateLog` (Redis): each request
  *   also claims its slot there (same rule, atomically), and a 429 pauses the bucket there
  *   for all of them. A slot granted while a 429 was landing here is given back unused.
+ * - `stop()` rejects every request not yet sent with `StoppedError`, at once, and so does
+ *   every later `schedule()` and `sleep()`; requests on the wire finish as they will.
  * - An idle bucket with a free slot sends synchronously inside `schedule()`: no timer, no
  *   extra tick, so an unthrottled drain runs at the transport's speed.
  *
@@ -30,7 +32,9 @@
  * jobs hop through `setTimeout(0)` (milliseconds each), and a job waiting inside it for a
  * slot of ours could not see a later 429.
  */
+import { setTimeout as sleepFor } from 'node:timers/promises';
 import { parsePolicy, type RateLimitPolicy } from '../config.js';
+import { StoppedError } from '../errors.js';
 import type { Limiter, RateLimitObservation } from '../transport.js';
 import type { SharedRateLog } from './redis-rate-log.js';
 import { SendLog } from './send-log.js';
@@ -60,6 +64,7 @@ export interface BucketStatus {
 interface Waiter {
   /** Sends the request; `done` runs once its answer (or failure) is in. */
   start(done: () => void): void;
+  stop(error: StoppedError): void;
   /** Set when the shared store failed for this request: it goes by this process's log alone. */
   local: boolean;
 }
@@ -86,6 +91,7 @@ export class BottleneckLimiter implements Limiter {
   private readonly buckets = new Map<string, Bucket>();
   private readonly maxConcurrent: number;
   private readonly now: () => number;
+  private readonly stopping = new AbortController();
 
   constructor(private readonly options: BottleneckLimiterOptions) {
     this.maxConcurrent = options.maxConcurrent ?? 4;
@@ -95,10 +101,12 @@ export class BottleneckLimiter implements Limiter {
   }
 
   schedule<T>(name: string, task: () => Promise<T>): Promise<T> {
+    if (this.stopping.signal.aborted) return Promise.reject(new StoppedError());
     const bucket = this.bucket(name);
     return new Promise<T>((resolve, reject) => {
       bucket.waiting.push({
         local: false,
+        stop: reject,
         start: (done) => {
           let running: Promise<T>;
           try {
@@ -142,11 +150,22 @@ export class BottleneckLimiter implements Limiter {
     return { policy: bucket.policy, pausedUntil: bucket.pausedUntil, sentInWindow };
   }
 
-  /** Clears every bucket's timer; requests not yet sent stay queued. */
+  /** Waits `ms` (a retry's back-off or Retry-After), or rejects with `StoppedError` as soon as the limiter stops. */
+  async sleep(ms: number): Promise<void> {
+    try {
+      await sleepFor(ms, undefined, { signal: this.stopping.signal });
+    } catch {
+      throw new StoppedError('stopped while waiting to retry');
+    }
+  }
+
+  /** Rejects every request not yet sent, and every later one, with `StoppedError`. */
   stop(): void {
+    this.stopping.abort();
     for (const bucket of this.buckets.values()) {
       clearTimeout(bucket.timer);
       bucket.timer = undefined;
+      for (const waiter of bucket.waiting.splice(0)) waiter.stop(new StoppedError());
     }
   }
 
@@ -202,7 +221,7 @@ export class BottleneckLimiter implements Limiter {
         }
         const now = this.now();
         if (bucket.waiting[0] !== first || this.nextSlot(bucket, now) > now) {
-          // A 429 landed here while the store answered: the slot goes back unused.
+          // Stopped, or a 429 landed here while the store answered: the slot goes back unused.
           this.reportShared(shared.release(bucket.name, claim.id));
           this.pump(bucket);
           return;
@@ -239,7 +258,7 @@ export class BottleneckLimiter implements Limiter {
     clearTimeout(bucket.timer);
     bucket.timer = undefined;
     // Infinity: the slot waits for an answer, and every answer pumps the queue.
-    if (bucket.waiting.length === 0 || at === Number.POSITIVE_INFINITY) return;
+    if (this.stopping.signal.aborted || bucket.waiting.length === 0 || at === Number.POSITIVE_INFINITY) return;
     // libuv timers may fire up to a millisecond early (its loop clock is cached): `pump` checks again.
     bucket.timer = setTimeout(() => this.pump(bucket), Math.max(1, Math.ceil(at - this.now())));
   }

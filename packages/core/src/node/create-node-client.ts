@@ -1,6 +1,5 @@
-/** The client wired for Node: axios transport, rate limiter, real clock and sleep. */
+/** The client wired for Node: axios transport, rate limiter, real clock, and retry waits that the limiter's stop() cuts short. */
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { resolveConfig, type ClientConfig } from '../config.js';
 import { EventsyncClient } from '../eventsync-client.js';
 import { createAxiosTransport, type AxiosTransportOptions } from './axios-transport.js';
@@ -36,7 +35,8 @@ export function createNodeClient(config: ClientConfig, options: NodeClientOption
   const client = new EventsyncClient(resolved, {
     transport,
     limiter,
-    sleep: (ms) => sleep(ms),
+    // A retry's wait (Retry-After, back-off) is a wait for the budget too: stopping the limiter ends it.
+    sleep: (ms) => limiter.sleep(ms),
     now: Date.now,
     random: Math.random,
     newIdempotencyKey: randomUUID,
