@@ -7,8 +7,7 @@
  *   process's sends are in the last window (send-log.ts: a send counts while it is on the
  *   wire and for one window after its answer, which covers however late within its round
  *   trip the server counted it). That allows a burst up to N, then paces at the rate slots
- *   free up. The window is the policy's plus 0.1 % and 1 ms for clocks that tick at
- *   slightly different rates and servers that count whole milliseconds.
+ *   free up. The window is the policy's, all but exactly (`window()` says why).
  * - A 429 pauses the whole bucket until its Retry-After ends: `pausedUntil` is part of when
  *   the next request may go, so every caller not yet sent waits it out, including those
  *   already waiting for a slot. Requests on the wire are not held back; nothing can be.
@@ -28,9 +27,8 @@
  * Bottleneck is not used, despite the class's name (kept because `@eventsync/core/node`
  * exports it): it paces with a fixed spacing (`minTime`) or a reservoir refreshed on a fixed
  * clock, neither of which is a rolling window (spacing loses the burst; the reservoir lets 2N
- * through across a boundary, and `updateSettings` stops its refresh, its issue #185), its
- * jobs hop through `setTimeout(0)` (milliseconds each), and a job waiting inside it for a
- * slot of ours could not see a later 429.
+ * through across a boundary), its jobs hop through `setTimeout(0)` (milliseconds each), and a
+ * job waiting inside it for a slot of ours could not see a later 429.
  */
 import { setTimeout as sleepFor } from 'node:timers/promises';
 import { parsePolicy, type RateLimitPolicy } from '../config.js';
@@ -270,6 +268,11 @@ export class BottleneckLimiter implements Limiter {
     return Math.max(earliest, bucket.log.nextSlot(bucket.policy.limit, this.window(bucket.policy), now));
   }
 
+  /**
+   * The policy's window, plus 0.1 % for a server clock that ticks slightly faster than ours
+   * (NTP slews a clock by up to 0.05 %) and 1 ms for servers that count whole milliseconds.
+   * No margin for the network: the log already counts each send until its answer.
+   */
   private window(policy: RateLimitPolicy): number {
     return policy.windowMs * 1.001 + 1;
   }
