@@ -4,6 +4,7 @@
  */
 import * as backfill from './backfill-rate-limit.ts';
 import * as memory from './drain-memory.ts';
+import * as tail from './tail-budget.ts';
 import * as drain from './unthrottled-drain.ts';
 import * as verify from './verify-signatures.ts';
 import * as receiver from './webhook-receiver.ts';
@@ -16,6 +17,7 @@ const benchmarks: Record<string, { run(): Promise<void> }> = {
   'verify-signatures': verify,
   'webhook-receiver': receiver,
   'webhook-recovery': recovery,
+  'tail-budget': tail,
 };
 
 const filter = process.argv[2];

@@ -1,17 +1,25 @@
 /**
  * The Node client against the sandbox's real rate limiter: after the first 429 it has
  * learned the policy, receives no other, and never sends into the bucket while a
- * Retry-After is running.
+ * Retry-After is running, not even for callers that were already waiting for a slot.
+ * Stopping the client ends every wait at once.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RequestRecord, Sandbox } from '@eventsync/sandbox';
 import { startSandbox } from '@eventsync/sandbox';
+import { StoppedError } from '@eventsync/core';
 import { createNodeClient } from '@eventsync/core/node';
+import { a429WhileCallersWait, arrivedDuringRetryAfter, ping, settledWithin } from './support/limiter-scenarios.js';
+import { startLoopbackApi, tooManyRequests, type LoopbackApi } from './support/loopback-api.js';
 
 let sandbox: Sandbox | undefined;
+let api: LoopbackApi | undefined;
 afterEach(async () => {
   await sandbox?.stop();
   sandbox = undefined;
+  await api?.close();
+  api = undefined;
 });
 
 /** Requests that reached a bucket while an earlier 429's Retry-After was still running. */
@@ -49,6 +57,68 @@ describe.each(['seconds', 'http-date'] as const)('rate limits with Retry-After a
     expect(client.limiter.status('read').policy).toMatchObject({ limit: 5, windowMs: 1_000 });
     expect(reads.filter((request) => request.status === 200)).toHaveLength(15);
   }, 30_000);
+});
+
+describe('a 429 while other callers wait for their slots', () => {
+  it('holds back every caller not yet sent until its Retry-After ends', async () => {
+    const outcome = await a429WhileCallersWait('wlcro_test_midqueue');
+    // The scenario: four callers were still waiting when the 429 landed, plus the refused call's retry.
+    expect(outcome.arrivals.filter((arrival) => arrival.at > outcome.refused.answeredAt!)).toHaveLength(5);
+    expect(arrivedDuringRetryAfter(outcome)).toEqual([]);
+    expect(outcome.results.map((result) => result.status)).toEqual(Array(8).fill('fulfilled'));
+  }, 30_000);
+});
+
+describe('pacing', () => {
+  it('drains back to back under a short window without a single 429', async () => {
+    sandbox = await startSandbox({ seed: 5, policies: { read: 'read:5/200ms' }, backlog: { count: 3_000, spanMs: 10 * 60_000 } });
+    const client = createNodeClient({ baseUrl: sandbox.url, apiKey: sandbox.apiKey, policies: { read: 'read:5/200ms' } });
+    let count = 0;
+    try {
+      for await (const _event of client.events.iterate({ limit: 100 })) count++;
+    } finally {
+      client.close();
+    }
+    expect(count).toBe(3_000);
+    expect(sandbox.requests.filter((request) => request.status === 429)).toEqual([]);
+  }, 30_000);
+});
+
+describe('stopping', () => {
+  it('rejects every call still waiting for a slot, and every later call, with StoppedError at once', async () => {
+    api = await startLoopbackApi();
+    const client = createNodeClient({ baseUrl: api.url, apiKey: 'wlcro_test_stop_slot', policies: { read: 'read:2/10s' } });
+    await Promise.all([ping(client), ping(client)]);
+    // The window is full for 10 s: two of these wait for a slot, four more queue behind them.
+    const waiting = Array.from({ length: 6 }, () => ping(client));
+    await sleep(50);
+    const stoppedAt = performance.now();
+    client.limiter.stop();
+    const outcomes = await Promise.all(waiting.map((call) => settledWithin(call, 1_000)));
+    const took = performance.now() - stoppedAt;
+    for (const outcome of outcomes) expect(outcome).toBeInstanceOf(StoppedError);
+    expect(took).toBeLessThan(100);
+    await expect(settledWithin(ping(client), 1_000)).resolves.toBeInstanceOf(StoppedError);
+    expect(api.arrivals).toHaveLength(2);
+    client.close();
+  });
+
+  it('cuts a Retry-After short: the refused call and the callers paused behind it reject with StoppedError at once', async () => {
+    api = await startLoopbackApi((index) => (index === 0 ? tooManyRequests(30, 'read:100/1s') : { status: 200 }));
+    const client = createNodeClient({ baseUrl: api.url, apiKey: 'wlcro_test_stop_pause', policies: { read: 'read:100/1s' } });
+    const refused = ping(client);
+    while (client.limiter.status('read').pausedUntil === 0) await sleep(5);
+    const paused = [ping(client), ping(client)];
+    await sleep(50);
+    const stoppedAt = performance.now();
+    client.limiter.stop();
+    const outcomes = await Promise.all([refused, ...paused].map((call) => settledWithin(call, 1_000)));
+    const took = performance.now() - stoppedAt;
+    for (const outcome of outcomes) expect(outcome).toBeInstanceOf(StoppedError);
+    expect(took).toBeLessThan(100);
+    expect(api.arrivals).toHaveLength(1);
+    client.close();
+  });
 });
 
 describe('rate-limit headers', () => {

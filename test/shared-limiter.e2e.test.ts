@@ -7,10 +7,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parsePolicy } from '@eventsync/core';
-import { BottleneckLimiter, RedisRateLog } from '@eventsync/core/node';
+import { parsePolicy, StoppedError } from '@eventsync/core';
+import { RollingWindowLimiter, RedisRateLog } from '@eventsync/core/node';
 import { startSandbox, type Sandbox } from '@eventsync/sandbox';
 import { idsInFile, runCli, tempDir } from './support/cli.js';
+import { a429WhileCallersWait, arrivedDuringRetryAfter, settledWithin } from './support/limiter-scenarios.js';
 import { freePort } from './support/ports.js';
 
 let redis: ChildProcess;
@@ -73,8 +74,8 @@ describe('a rate-limit budget shared across processes', () => {
     const policy = parsePolicy('read:1000/1s');
     const first = new RedisRateLog(redisUrl, apiKey);
     const second = new RedisRateLog(redisUrl, apiKey);
-    const seer = new BottleneckLimiter({ policies: [policy], shared: first });
-    const other = new BottleneckLimiter({ policies: [policy], shared: second });
+    const seer = new RollingWindowLimiter({ policies: [policy], shared: first });
+    const other = new RollingWindowLimiter({ policies: [policy], shared: second });
     try {
       seer.observe('read', { status: 429, retryAfterMs: 400, policy: 'read:1000/1s' });
       await sleep(50); // the pause travels through Redis
@@ -89,10 +90,48 @@ describe('a rate-limit budget shared across processes', () => {
     }
   });
 
+  it('a 429 holds back every caller not yet sent until its Retry-After ends, through the shared log too', async () => {
+    const errors: unknown[] = [];
+    const outcome = await a429WhileCallersWait(`wlcro_test_midqueue_${Date.now()}`, {
+      sharedLimiterUrl: redisUrl,
+      onSharedLimiterError: (error) => errors.push(error),
+    });
+    expect(errors).toEqual([]);
+    expect(outcome.arrivals.filter((arrival) => arrival.at > outcome.refused.answeredAt!)).toHaveLength(5);
+    expect(arrivedDuringRetryAfter(outcome)).toEqual([]);
+    expect(outcome.results.map((result) => result.status)).toEqual(Array(8).fill('fulfilled'));
+  }, 30_000);
+
+  it('stop() ends a wait on the shared log at once, with StoppedError, and sends nothing', async () => {
+    const apiKey = `wlcro_test_stop_${Date.now()}`;
+    const policy = parsePolicy('read:1/10s');
+    const first = new RedisRateLog(redisUrl, apiKey);
+    const second = new RedisRateLog(redisUrl, apiKey);
+    const spender = new RollingWindowLimiter({ policies: [policy], shared: first });
+    const waiter = new RollingWindowLimiter({ policies: [policy], shared: second });
+    try {
+      await spender.schedule('read', async () => undefined);
+      let sent = 0;
+      // The shared window is full for 10 s: this one waits on Redis's word.
+      const waiting = waiter.schedule('read', async () => sent++);
+      await sleep(100);
+      const stoppedAt = performance.now();
+      waiter.stop();
+      expect(await settledWithin(waiting, 1_000)).toBeInstanceOf(StoppedError);
+      expect(performance.now() - stoppedAt).toBeLessThan(100);
+      expect(sent).toBe(0);
+    } finally {
+      spender.stop();
+      waiter.stop();
+      await first.close();
+      await second.close();
+    }
+  });
+
   it('falls back to its own log, and says so, when Redis is unreachable', async () => {
     const errors: unknown[] = [];
     const log = new RedisRateLog(`redis://127.0.0.1:${await freePort()}`, 'wlcro_test_nobody');
-    const limiter = new BottleneckLimiter({ policies: [parsePolicy('read:5/1s')], shared: log, onSharedError: (error) => errors.push(error) });
+    const limiter = new RollingWindowLimiter({ policies: [parsePolicy('read:5/1s')], shared: log, onSharedError: (error) => errors.push(error) });
     try {
       await limiter.schedule('read', async () => undefined);
       expect(errors.length).toBeGreaterThan(0);

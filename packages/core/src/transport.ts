@@ -1,6 +1,6 @@
 /**
- * What the pure core needs from its host, injected so that it runs under Node (axios +
- * Bottleneck), n8n (httpRequestWithAuthentication + sleep) and Zapier (z.request) alike,
+ * What the pure core needs from its host, injected so that it runs under Node (axios + a
+ * rolling-window limiter), n8n (httpRequestWithAuthentication + sleep) and Zapier (z.request) alike,
  * and so that tests control time.
  */
 import { StoppedError, type NetworkFailure } from './errors.js';
@@ -60,7 +60,7 @@ export interface RateLimitObservation {
 }
 
 /**
- * Schedules requests per bucket. The Node runtime's is Bottleneck; the pure default lets
+ * Schedules requests per bucket. The Node runtime's is `RollingWindowLimiter`; the pure default lets
  * everything through, which is right for hosts that throttle on their own (Zapier).
  */
 export interface Limiter {

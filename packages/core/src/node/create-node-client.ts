@@ -1,15 +1,15 @@
-/** The client wired for Node: axios transport, Bottleneck limiter, real clock and sleep. */
+/** The client wired for Node: axios transport, rate limiter, real clock, and retry waits that the limiter's stop() cuts short. */
 import { randomUUID } from 'node:crypto';
 import { resolveConfig, type ClientConfig } from '../config.js';
 import { EventsyncClient } from '../eventsync-client.js';
 import { createAxiosTransport, type AxiosTransportOptions } from './axios-transport.js';
-import { BottleneckLimiter } from './bottleneck-limiter.js';
+import { RollingWindowLimiter } from './rolling-window-limiter.js';
 import { RedisRateLog } from './redis-rate-log.js';
 import { stoppableSleep } from './stoppable-sleep.js';
 
 export interface NodeClientOptions extends AxiosTransportOptions {
   /** Share one limiter between clients in this process that share a key. */
-  readonly limiter?: BottleneckLimiter;
+  readonly limiter?: RollingWindowLimiter;
   /** Share the rate-limit window with every process on this key through Redis, e.g. `redis://127.0.0.1:6379`. */
   readonly sharedLimiterUrl?: string;
   /** Told when the shared store fails and the limiter falls back to its own log. */
@@ -17,7 +17,7 @@ export interface NodeClientOptions extends AxiosTransportOptions {
 }
 
 export interface NodeClient extends EventsyncClient {
-  readonly limiter: BottleneckLimiter;
+  readonly limiter: RollingWindowLimiter;
   /** Releases sockets and timers so the process can exit. */
   close(): void;
 }
@@ -28,7 +28,7 @@ export function createNodeClient(config: ClientConfig, options: NodeClientOption
   const shared = options.sharedLimiterUrl ? new RedisRateLog(options.sharedLimiterUrl, resolved.apiKey) : undefined;
   const limiter =
     options.limiter ??
-    new BottleneckLimiter({
+    new RollingWindowLimiter({
       policies: [resolved.policies.read, resolved.policies.write],
       ...(shared ? { shared } : {}),
       ...(options.onSharedLimiterError ? { onSharedError: options.onSharedLimiterError } : {}),
@@ -36,7 +36,8 @@ export function createNodeClient(config: ClientConfig, options: NodeClientOption
   const client = new EventsyncClient(resolved, {
     transport,
     limiter,
-    sleep: stoppableSleep,
+    // A retry's wait (Retry-After, back-off) is a wait for the budget too: stopping the limiter ends it.
+    sleep: (ms, signal) => limiter.sleep(ms, signal),
     now: Date.now,
     random: Math.random,
     newIdempotencyKey: randomUUID,

@@ -1,6 +1,6 @@
 // @eventsync/core/node: the Node runtime around the pure core.
 export { createAxiosTransport, type AxiosTransportOptions, type ClosableTransport } from './axios-transport.js';
-export { BottleneckLimiter, type BottleneckLimiterOptions, type BucketStatus } from './bottleneck-limiter.js';
+export { RollingWindowLimiter, type RollingWindowLimiterOptions, type BucketStatus } from './rolling-window-limiter.js';
 export { FileCursorStore, syncDirectory } from './file-cursor-store.js';
 export { NdjsonFileSink, NdjsonStreamSink, type NdjsonFileSinkOptions } from './ndjson-file-sink.js';
 export { createNodeClient, type NodeClient, type NodeClientOptions } from './create-node-client.js';

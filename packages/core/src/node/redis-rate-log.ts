@@ -1,9 +1,11 @@
 /**
  * The rolling-window log of a bucket kept in Redis, so that every process using one API key
  * shares one budget (contract §4, seed 003: "each system counts toward the same limit").
- * Same rule as the in-process log: a request may go when fewer than N were sent in the last
- * window; an entry moves to its answer's arrival. Both steps are Lua scripts, so claims from
- * many processes cannot interleave, and time is Redis's own clock, so machines whose clocks
+ * Same rule as the in-process log (send-log.ts): a request may go when fewer than N were sent
+ * in the last window; an entry moves to its answer's arrival. One difference: while a request
+ * is on the wire its entry is dated from its claim rather than held open, so a process that
+ * dies mid-request cannot hold a slot forever. Claims are Lua scripts, so claims from many
+ * processes cannot interleave, and time is Redis's own clock, so machines whose clocks
  * disagree still agree on the window. A 429 seen by any process pauses the bucket for all.
  *
  * Bottleneck's own Redis clustering would be the obvious tool, but it fails on Redis 7
@@ -20,6 +22,8 @@ export interface SharedRateLog {
   claim(bucket: string, policy: RateLimitPolicy, windowMs: number): Promise<Claim>;
   /** Moves a granted send to now (its answer has arrived). */
   settle(bucket: string, id: string): Promise<void>;
+  /** Gives back a granted slot that will not be used (the bucket was paused or stopped meanwhile). */
+  release(bucket: string, id: string): Promise<void>;
   /** Nobody sharing the key sends into the bucket for `ms`. */
   pause(bucket: string, ms: number): Promise<void>;
   close(): Promise<void>;
@@ -86,7 +90,8 @@ export class RedisRateLog implements SharedRateLog {
     const [granted, waitMs] = (await (this.redis as unknown as ScriptCommands).eventsyncClaim(
       this.logKey(bucket),
       this.pauseKey(bucket),
-      windowMs,
+      // Redis keeps whole milliseconds (PEXPIRE refuses fractions); rounding up errs on the safe side.
+      Math.ceil(windowMs),
       policy.limit,
       id,
     )) as [number, number];
@@ -96,6 +101,11 @@ export class RedisRateLog implements SharedRateLog {
   async settle(bucket: string, id: string): Promise<void> {
     await this.ready();
     await (this.redis as unknown as ScriptCommands).eventsyncSettle(this.logKey(bucket), id);
+  }
+
+  async release(bucket: string, id: string): Promise<void> {
+    await this.ready();
+    await this.redis.zrem(this.logKey(bucket), id);
   }
 
   async pause(bucket: string, ms: number): Promise<void> {
