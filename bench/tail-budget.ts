@@ -45,16 +45,16 @@ async function measure(pollIntervalS: number): Promise<void> {
   const env = { EVENTSYNC_BASE_URL: sandbox.url, EVENTSYNC_API_KEY: sandbox.apiKey };
   const live = runSync(args, env);
   await sleep(WARM_UP_MS);
-  const before = await requestsServed(sandbox.baseUrl);
+  const before = await requestsServed(sandbox.url);
   await sleep(MEASURE_MS);
-  const perMinute = ((await requestsServed(sandbox.baseUrl)) - before - 1) / (MEASURE_MS / 60_000);
+  const perMinute = ((await requestsServed(sandbox.url)) - before - 1) / (MEASURE_MS / 60_000);
   live.child.kill('SIGTERM');
   await live.done;
-  await fetch(`${sandbox.baseUrl}/_sandbox/generator`, { method: 'POST', body: JSON.stringify({ ratePerSecond: 0 }), headers: { 'content-type': 'application/json' } });
+  await fetch(`${sandbox.url}/_sandbox/generator`, { method: 'POST', body: JSON.stringify({ ratePerSecond: 0 }), headers: { 'content-type': 'application/json' } });
   await sleep(11_000); // every event visible
   const finish = runSync([...args, '--once'], env);
   const code = await finish.done;
-  const feed = ((await (await fetch(`${sandbox.baseUrl}/_sandbox/events/ids`)).json()) as { ids: string[] }).ids;
+  const feed = ((await (await fetch(`${sandbox.url}/_sandbox/events/ids`)).json()) as { ids: string[] }).ids;
   const file = await idsOf(out);
   await sandbox.stop();
 

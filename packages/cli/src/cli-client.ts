@@ -3,11 +3,17 @@ import type { ClientConfig } from '@eventsync/core';
 import { createNodeClient, type NodeClient } from '@eventsync/core/node';
 import type { ConnectionFlags } from './connection.js';
 
-export function createCliClient(config: ClientConfig, flags: ConnectionFlags, io: { env: NodeJS.ProcessEnv; stderr: NodeJS.WritableStream }): NodeClient {
+export function createCliClient(
+  config: ClientConfig,
+  flags: ConnectionFlags,
+  io: { env: NodeJS.ProcessEnv; stderr: NodeJS.WritableStream },
+  budgetShare?: number,
+): NodeClient {
   const sharedLimiterUrl = flags.sharedLimiter ?? io.env.EVENTSYNC_REDIS_URL;
   let warned = false;
   return createNodeClient(config, {
     ...(sharedLimiterUrl ? { sharedLimiterUrl } : {}),
+    ...(budgetShare === undefined ? {} : { budgetShare }),
     onSharedLimiterError: (error) => {
       if (warned) return;
       warned = true;

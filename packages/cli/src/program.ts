@@ -62,6 +62,7 @@ export function buildProgram(io: CliIO): Command {
       .option('--health-interval <duration>', 'how often to check that the subscription is still active', '30s')
       .option('--lookback <duration>', 'how late events may appear; at least the API\'s 10 s visibility lag (default 15s)')
       .option('--page-size <n>', 'events per request, 1-100', '100')
+      .option('--budget-share <share>', "the share of the key's rate limit the sync may use; the rest stays for the key's other systems", '0.75')
       .option('--no-status', 'no status line / progress lines on stderr'),
   )
     .addHelpText('after', CONNECTION_HELP)

@@ -39,6 +39,21 @@ describe('RollingWindowLimiter', () => {
     limiter.stop();
   });
 
+  it("keeps to its budget share, leaving the rest of the window to the key's other systems", async () => {
+    const limiter = new RollingWindowLimiter({ policies: [parsePolicy('read:8/200ms')], budgetShare: 0.5 });
+    const starts = await startTimes(limiter, 'read', 12);
+    expect(busiest(starts, 200)).toBeLessThanOrEqual(4);
+    expect(starts[3]).toBeLessThan(20);
+    expect(starts[4]).toBeGreaterThanOrEqual(200);
+    limiter.stop();
+  });
+
+  it('refuses a budget share that is not a share', () => {
+    for (const budgetShare of [0, -0.5, 1.5, Number.NaN]) {
+      expect(() => new RollingWindowLimiter({ policies: [], budgetShare })).toThrow(/budgetShare.*above 0 and at most 1/);
+    }
+  });
+
   it('sends each request as soon as one window has passed since the answer that freed its slot, not later', async () => {
     const limiter = new RollingWindowLimiter({ policies: [parsePolicy('read:1/200ms')] });
     // Sequential requests of a 10 ms round trip each, as a backfill sends them.

@@ -40,6 +40,7 @@ export interface SyncFlags extends ConnectionFlags {
   readonly lookback?: string;
   readonly pageSize: string;
   readonly status?: boolean;
+  readonly budgetShare: string;
 }
 
 export interface SyncIO {
@@ -60,6 +61,7 @@ export async function runSync(flags: SyncFlags, io: SyncIO): Promise<void> {
   const startedAt = Date.now();
   const types = parseTypes(flags.types);
   const pageSize = parsePageSize(flags.pageSize);
+  const budgetShare = parseBudgetShare(flags.budgetShare);
   const lookbackMs = flags.lookback === undefined ? undefined : parseDuration(flags.lookback, '--lookback');
   const healthIntervalMs = parseDuration(flags.healthInterval, '--health-interval');
   const connection = resolveConnection(flags, io.env);
@@ -89,7 +91,7 @@ export async function runSync(flags: SyncFlags, io: SyncIO): Promise<void> {
     config = connection.config;
   }
 
-  const client = createCliClient(config, flags, io);
+  const client = createCliClient(config, flags, io, budgetShare);
   const outPath = flags.stdout || flags.forward ? undefined : resolve(flags.out ?? join(dataDir, 'events.ndjson'));
   const stateDir = resolve(flags.stateDir ?? join(dataDir, 'state'));
   const sink: Sink<number | undefined> =
@@ -230,6 +232,12 @@ function parsePort(text: string): number {
   const port = Number(text);
   if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new UsageError(`--listen takes a port number (0 picks a free one); got "${text}"`);
   return port;
+}
+
+function parseBudgetShare(text: string): number {
+  const share = Number(text);
+  if (!(share > 0 && share <= 1)) throw new UsageError(`--budget-share takes the share of the key's rate limit the sync may use, above 0 and at most 1 (e.g. 0.5); got "${text}"`);
+  return share;
 }
 
 function parsePageSize(text: string): number {

@@ -12,6 +12,8 @@ export interface NodeClientOptions extends AxiosTransportOptions {
   readonly limiter?: RollingWindowLimiter;
   /** Share the rate-limit window with every process on this key through Redis, e.g. `redis://127.0.0.1:6379`. */
   readonly sharedLimiterUrl?: string;
+  /** The share of each rate-limit policy this client may use, in (0, 1]. Default 1. */
+  readonly budgetShare?: number;
   /** Told when the shared store fails and the limiter falls back to its own log. */
   readonly onSharedLimiterError?: (error: unknown) => void;
 }
@@ -31,6 +33,7 @@ export function createNodeClient(config: ClientConfig, options: NodeClientOption
     new RollingWindowLimiter({
       policies: [resolved.policies.read, resolved.policies.write],
       ...(shared ? { shared } : {}),
+      ...(options.budgetShare === undefined ? {} : { budgetShare: options.budgetShare }),
       ...(options.onSharedLimiterError ? { onSharedError: options.onSharedLimiterError } : {}),
     });
   const client = new EventsyncClient(resolved, {

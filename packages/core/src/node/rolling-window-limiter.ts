@@ -31,7 +31,7 @@
  * job waiting inside it for a slot of ours could not see a later 429.
  */
 import { parsePolicy, type RateLimitPolicy } from '../config.js';
-import { StoppedError } from '../errors.js';
+import { ConfigError, StoppedError } from '../errors.js';
 import type { Limiter, RateLimitObservation } from '../transport.js';
 import type { SharedRateLog } from './redis-rate-log.js';
 import { stoppableSleep } from './stoppable-sleep.js';
@@ -42,6 +42,11 @@ export interface RollingWindowLimiterOptions {
   readonly policies: readonly RateLimitPolicy[];
   /** Requests in flight per bucket. Default 4. */
   readonly maxConcurrent?: number;
+  /**
+   * The share of each policy this limiter may use, in (0, 1]: every system on a key shares
+   * its budget, so a sync that takes it all starves the others. Default 1.
+   */
+  readonly budgetShare?: number;
   readonly now?: () => number;
   /**
    * Keep the window in a store every process using the key shares (Redis), as well as in
@@ -88,11 +93,16 @@ interface Bucket {
 export class RollingWindowLimiter implements Limiter {
   private readonly buckets = new Map<string, Bucket>();
   private readonly maxConcurrent: number;
+  private readonly budgetShare: number;
   private readonly now: () => number;
   private readonly stopping = new AbortController();
 
   constructor(private readonly options: RollingWindowLimiterOptions) {
     this.maxConcurrent = options.maxConcurrent ?? 4;
+    this.budgetShare = options.budgetShare ?? 1;
+    if (!(this.budgetShare > 0 && this.budgetShare <= 1)) {
+      throw new ConfigError(`budgetShare is the share of the rate limit to use, above 0 and at most 1; got ${String(options.budgetShare)}`, 'budgetShare');
+    }
     // Sub-millisecond: with Date.now's whole milliseconds, a slot could come up to 1 ms early.
     this.now = options.now ?? (() => performance.timeOrigin + performance.now());
     for (const policy of options.policies) this.bucket(policy.bucket, policy);
@@ -217,7 +227,7 @@ export class RollingWindowLimiter implements Limiter {
   /** Asks the shared store for the first waiter's slot; sends it, or waits as long as the store says. */
   private claimShared(bucket: Bucket, first: Waiter, shared: SharedRateLog, policy: RateLimitPolicy): void {
     bucket.claiming = true;
-    shared.claim(bucket.name, policy, this.window(policy)).then(
+    shared.claim(bucket.name, { ...policy, limit: this.allowed(policy) }, this.window(policy)).then(
       (claim) => {
         bucket.claiming = false;
         if (!claim.granted) {
@@ -272,7 +282,12 @@ export class RollingWindowLimiter implements Limiter {
   private nextSlot(bucket: Bucket, now: number): number {
     const earliest = Math.max(now, bucket.pausedUntil);
     if (!bucket.policy) return earliest;
-    return Math.max(earliest, bucket.log.nextSlot(bucket.policy.limit, this.window(bucket.policy), now));
+    return Math.max(earliest, bucket.log.nextSlot(this.allowed(bucket.policy), this.window(bucket.policy), now));
+  }
+
+  /** Requests this limiter may have in one window: its share of the policy, and at least one. */
+  private allowed(policy: RateLimitPolicy): number {
+    return Math.max(1, Math.floor(policy.limit * this.budgetShare));
   }
 
   /**
