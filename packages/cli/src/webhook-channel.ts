@@ -40,7 +40,9 @@ export class WebhookChannel {
       poller: options.poller,
       signature: options.client.config.signature,
       secrets: () => channel?.secrets() ?? [],
-      now: Date.now,
+      // The API stamps deliveries with its clock: judge the replay window by that clock, so a
+      // machine whose own clock is minutes off does not turn every delivery away.
+      now: () => options.client.api.clock.now(),
     });
     const receiver = await startWebhookReceiver({
       intake,
