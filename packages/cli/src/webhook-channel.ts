@@ -6,7 +6,8 @@
  */
 import { join } from 'node:path';
 import { NotFoundError, SubscriptionHealth, WebhookIntake, type EventsyncClient, type Poller } from '@eventsync/core';
-import { startWebhookReceiver, SubscriptionFile, type SavedSubscription, type WebhookReceiver } from '@eventsync/core/node';
+import { startWebhookReceiver, type WebhookReceiver } from '@eventsync/core/node';
+import { SubscriptionFile, type SavedSubscription } from './subscription-file.js';
 
 export interface WebhookChannelOptions {
   readonly client: EventsyncClient;
@@ -66,10 +67,6 @@ export class WebhookChannel {
     return channel;
   }
 
-  get subscriptionId(): string | undefined {
-    return this.saved?.id;
-  }
-
   get url(): string {
     return this.options.publicUrl ?? this.receiver.url;
   }
@@ -87,7 +84,7 @@ export class WebhookChannel {
 
   private secrets(): string[] {
     if (!this.saved) return [];
-    return this.saved.previousSecret ? [this.saved.secret, this.saved.previousSecret] : [this.saved.secret];
+    return [this.saved.secret];
   }
 
   private async ensureSubscription(): Promise<void> {

@@ -4,7 +4,7 @@
  * Split in two so an HTTP layer can answer 2xx as soon as a delivery is verified and write
  * it after: the dispatcher's 10 s timeout never depends on the sink.
  */
-import type { SignatureSettings } from './config.js';
+import { TEST_EVENT_TYPE, type SignatureSettings } from './config.js';
 import { BoundedIdSet, type DedupeStore } from './dedupe.js';
 import type { Poller } from './poller.js';
 import { SignatureError, verifyWebhook, type HeaderBag, type RawBody } from './signatures.js';
@@ -70,7 +70,7 @@ export class WebhookIntake {
 
   private async process(event: EventEnvelope): Promise<number> {
     // The test endpoint's ping proves the wiring; it is not an event of the feed.
-    if (event.type === 'webhook.test') return 0;
+    if (event.type === TEST_EVENT_TYPE) return 0;
     if (this.recent.has(event.id)) {
       this.stats.repeated++;
       return 0;

@@ -8,6 +8,7 @@ import {
   EVENT_TYPES,
   isEventType,
   keyHint,
+  PAGE_LIMIT_MAX,
   Poller,
   ValidationError,
   type ClientConfig,
@@ -242,7 +243,9 @@ function parseBudgetShare(text: string): number {
 
 function parsePageSize(text: string): number {
   const size = Number(text);
-  if (!Number.isInteger(size) || size < 1 || size > 100) throw new UsageError(`--page-size takes a whole number from 1 to 100; got "${text}"`);
+  if (!Number.isInteger(size) || size < 1 || size > PAGE_LIMIT_MAX) {
+    throw new UsageError(`--page-size takes a whole number from 1 to ${PAGE_LIMIT_MAX}; got "${text}"`);
+  }
   return size;
 }
 
