@@ -7,7 +7,7 @@
 import { TEST_EVENT_TYPE, type SignatureSettings } from './config.js';
 import { BoundedIdSet, type DedupeStore } from './dedupe.js';
 import type { Poller } from './poller.js';
-import { SignatureError, verifyWebhook, type HeaderBag, type RawBody } from './signatures.js';
+import { createVerifier, type HeaderBag, type RawBody, type Verifier } from './signatures.js';
 import type { EventEnvelope } from './types.js';
 
 export interface WebhookIntakeOptions {
@@ -38,6 +38,8 @@ export interface IntakeStats {
 export class WebhookIntake {
   readonly stats: IntakeStats = { received: 0, rejectedSignatures: 0, malformed: 0, repeated: 0 };
   private readonly recent: DedupeStore;
+  /** Built for the secrets it was last given; rebuilt when they change (a rotation). */
+  private verifier: { readonly secrets: readonly string[]; readonly verifier: Verifier } | undefined;
 
   constructor(private readonly options: WebhookIntakeOptions) {
     this.recent = options.recent ?? new BoundedIdSet(100_000);
@@ -46,26 +48,27 @@ export class WebhookIntake {
   /** Checks one delivery. Nothing is parsed before the signature holds. */
   check(rawBody: RawBody, headers: HeaderBag): IntakeVerdict {
     this.stats.received++;
-    let deliveryId: string | undefined;
-    try {
-      ({ deliveryId } = verifyWebhook({
-        settings: this.options.signature,
-        rawBody,
-        headers,
-        secrets: this.options.secrets(),
-        now: this.options.now(),
-      }));
-    } catch (error) {
-      if (!(error instanceof SignatureError)) throw error;
+    const verdict = this.currentVerifier().check({ rawBody, headers, now: this.options.now() });
+    if (!verdict.ok) {
       this.stats.rejectedSignatures++;
-      return { ok: false, status: 401, message: error.message };
+      return { ok: false, status: 401, message: verdict.message };
     }
+    const { deliveryId } = verdict;
     const event = parseEnvelope(rawBody);
     if (!event) {
       this.stats.malformed++;
       return { ok: false, status: 400, message: 'the body is not an event envelope ({ id, type, created_at, data })' };
     }
     return { ok: true, event, deliveryId, process: () => this.process(event) };
+  }
+
+  private currentVerifier(): Verifier {
+    const secrets = this.options.secrets();
+    const built = this.verifier;
+    if (built && built.secrets.length === secrets.length && built.secrets.every((secret, i) => secret === secrets[i])) return built.verifier;
+    const verifier = createVerifier(this.options.signature, secrets);
+    this.verifier = { secrets: [...secrets], verifier };
+    return verifier;
   }
 
   private async process(event: EventEnvelope): Promise<number> {
