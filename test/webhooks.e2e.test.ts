@@ -14,7 +14,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   EventsyncClient,
   ManagedSubscriptionError,
-  Poller,
+  SyncEngine,
   SubscriptionHealth,
   WebhookIntake,
   signWebhook,
@@ -45,7 +45,7 @@ async function sandboxWith(options: SandboxOptions = {}): Promise<{ sandbox: San
 async function handler(client: EventsyncClient, secrets: () => string[], port = 0) {
   const dir = await tempDir('handler');
   const sinkPath = join(dir, 'events.ndjson');
-  const poller = new Poller<number>({
+  const poller = await SyncEngine.open<number>({
     feed: client.events,
     sink: new NdjsonFileSink(sinkPath),
     store: new FileCursorStore<SyncState<number>>(join(dir, 'state.json')),
@@ -54,7 +54,6 @@ async function handler(client: EventsyncClient, secrets: () => string[], port = 
     pollIntervalMs: 200,
     checkpoint: { lookbackMs: 1_000, settleMs: 100 },
   });
-  await poller.open();
   const intake = new WebhookIntake({ poller, signature: client.config.signature, secrets, now: Date.now });
   let receiver: WebhookReceiver = await startWebhookReceiver({ intake, port });
   const actualPort = Number(new URL(receiver.url).port);

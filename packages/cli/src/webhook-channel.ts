@@ -5,13 +5,13 @@
  * a clean shutdown, so runs do not leave orphans behind.
  */
 import { join } from 'node:path';
-import { NotFoundError, SubscriptionHealth, WebhookIntake, type EventsyncClient, type Poller } from '@eventsync/core';
+import { NotFoundError, SubscriptionHealth, WebhookIntake, type EventsyncClient, type SyncEngine } from '@eventsync/core';
 import { startWebhookReceiver, type WebhookReceiver } from '@eventsync/core/node';
 import { SubscriptionFile, type SavedSubscription } from './subscription-file.js';
 
 export interface WebhookChannelOptions {
   readonly client: EventsyncClient;
-  readonly poller: Poller<number | undefined>;
+  readonly poller: SyncEngine<number | undefined>;
   readonly port: number;
   /** Where the API should deliver, when not the receiver's own URL (a tunnel, a proxy). */
   readonly publicUrl?: string;

@@ -15,10 +15,10 @@ export {
   type CheckpointOptions,
   type CursorStore,
   type PassWindow,
-} from './cursor.js';
+} from './checkpoint.js';
 export { Records, type WriteOptions } from './records.js';
 export { BoundedIdSet, type DedupeStore } from './dedupe.js';
-export { Poller, type Sink, type SyncState, type SyncProgress, type PollerOptions, type Channel } from './poller.js';
+export { SyncEngine, type Sink, type SyncState, type SyncProgress, type SyncEngineOptions, type Channel } from './sync-engine.js';
 export { EventsyncClient } from './eventsync-client.js';
 export * from './signatures.js';
 export { Subscriptions, type SubscriptionInput, type SubscriptionPatch, type ListOptions } from './subscriptions.js';

@@ -6,12 +6,12 @@
  */
 import { TEST_EVENT_TYPE, type SignatureSettings } from './config.js';
 import { BoundedIdSet, type DedupeStore } from './dedupe.js';
-import type { Poller } from './poller.js';
+import type { SyncEngine } from './sync-engine.js';
 import { createVerifier, type HeaderBag, type RawBody, type Verifier } from './signatures.js';
 import type { EventEnvelope } from './types.js';
 
 export interface WebhookIntakeOptions {
-  readonly poller: Pick<Poller, 'accept'>;
+  readonly poller: Pick<SyncEngine, 'accept'>;
   readonly signature: SignatureSettings;
   /** Read on every delivery, so a rotation takes effect without a restart. Current secret first. */
   readonly secrets: () => readonly string[];

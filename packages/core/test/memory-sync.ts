@@ -1,4 +1,4 @@
-/** In-memory stand-ins for the sync's store and sink, for unit tests of the Poller. */
+/** In-memory stand-ins for the sync's store and sink, for unit tests of the SyncEngine. */
 import type { CursorStore, EventEnvelope, Sink, SyncState } from '@eventsync/core';
 
 export class MemoryStore implements CursorStore<SyncState<number>> {

@@ -9,7 +9,7 @@ import {
   isEventType,
   keyHint,
   PAGE_LIMIT_MAX,
-  Poller,
+  SyncEngine,
   ValidationError,
   type ClientConfig,
   type PresetName,
@@ -120,7 +120,7 @@ export async function runSync(flags: SyncFlags, io: SyncIO): Promise<void> {
     const startAt = flags.since === undefined ? undefined : parseInstant(flags.since, '--since', client.api.clock.now());
     if (saved && startAt) io.stderr.write(`eventsync: --since ignored: resuming from the checkpoint in ${stateDir}\n`);
 
-    const poller = new Poller<number | undefined>({
+    const poller = await SyncEngine.open<number | undefined>({
       feed: client.events,
       sink,
       store,
@@ -137,7 +137,6 @@ export async function runSync(flags: SyncFlags, io: SyncIO): Promise<void> {
         io.stderr.write(`eventsync: ${line}\n`);
       },
     });
-    await poller.open();
     void io.stopRequested.then(() => {
       cleanStop = true;
       poller.stop();

@@ -1,6 +1,6 @@
 /** A CursorStore in one JSON file, replaced atomically (atomic-file.ts) on every save. */
 import { readFile } from 'node:fs/promises';
-import type { CursorStore } from '../cursor.js';
+import type { CursorStore } from '../checkpoint.js';
 import { replaceFileAtomically } from './atomic-file.js';
 import { storageError } from './storage-error.js';
 

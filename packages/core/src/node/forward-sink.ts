@@ -8,7 +8,7 @@
  */
 import type { SignatureSettings } from '../config.js';
 import { NetworkError } from '../errors.js';
-import type { Sink } from '../poller.js';
+import type { Sink } from '../sync-engine.js';
 import { deliveryHeaders } from '../signatures.js';
 import type { EventEnvelope } from '../types.js';
 

@@ -5,7 +5,7 @@
  */
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { Sink } from '../poller.js';
+import type { Sink } from '../sync-engine.js';
 import { storageError } from './storage-error.js';
 import type { EventEnvelope } from '../types.js';
 

@@ -1,10 +1,10 @@
 /**
  * What tailing costs: every system on a key shares its rate budget, so a sync must spend
  * what its guarantee needs and no more. A live feed of 5 events/s with the 10 s lag, run
- * by `Poller.run` on a simulated clock; the feed counts the requests.
+ * by `SyncEngine.run` on a simulated clock; the feed counts the requests.
  */
 import { describe, expect, it } from 'vitest';
-import { EventsyncClient, Poller } from '@eventsync/core';
+import { EventsyncClient, SyncEngine } from '@eventsync/core';
 import { LaggingFeed } from './lagging-feed.js';
 import { MemorySink, MemoryStore } from './memory-sync.js';
 
@@ -26,7 +26,7 @@ async function tail(pollIntervalMs: number, minutes: number, ratePerSecond = 5) 
   );
   const sink = new MemorySink(() => 0.5);
   let steadyFrom: number | undefined;
-  const poller: Poller<number> = new Poller({
+  const poller: SyncEngine<number> = await SyncEngine.open<number>({
     feed: client.events,
     sink,
     store: new MemoryStore(),
@@ -40,7 +40,6 @@ async function tail(pollIntervalMs: number, minutes: number, ratePerSecond = 5) 
       if (feed.clock >= START + (minutes + 1) * 60_000) poller.stop();
     },
   });
-  await poller.open();
   await poller.run();
   const perMinute = (feed.requests - (steadyFrom ?? 0)) / minutes;
   // Everything created a look-back before the end must be in the sink by then.

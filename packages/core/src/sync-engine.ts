@@ -10,7 +10,7 @@
  * Anything acknowledged to a webhook but lost in a crash is still ahead of the watermark,
  * so a later pass fetches it: polling is the safety net.
  */
-import { CheckpointTracker, type Checkpoint, type CheckpointOptions, type CursorStore, type PassKind } from './cursor.js';
+import { CheckpointTracker, type Checkpoint, type CheckpointOptions, type CursorStore, type PassKind } from './checkpoint.js';
 import { isTransient } from './errors.js';
 import type { EventsFeed } from './events.js';
 import type { EventEnvelope } from './types.js';
@@ -50,7 +50,7 @@ export interface SyncProgress {
   readonly waitingOn: Error | null;
 }
 
-export interface PollerOptions<Position> {
+export interface SyncEngineOptions<Position> {
   readonly feed: EventsFeed;
   readonly sink: Sink<Position>;
   readonly store: CursorStore<SyncState<Position>>;
@@ -83,8 +83,8 @@ export interface PollerOptions<Position> {
   readonly onNotice?: (message: string) => void;
 }
 
-export class Poller<Position = unknown> {
-  private tracker!: CheckpointTracker;
+export class SyncEngine<Position = unknown> {
+  private tracker: CheckpointTracker;
   private lastSaved: SyncState<Position> | undefined;
   private stopRequested = false;
   /** Aborted by stop(): cuts short the feed's requests and every wait inside them. */
@@ -102,13 +102,19 @@ export class Poller<Position = unknown> {
   /** Without a `Date` header: the newest event the feed showed at the first pass (see serverTimeWitness). */
   private witness: number | undefined;
 
-  constructor(private readonly options: PollerOptions<Position>) {}
+  /** Loads the saved state, cuts the sink back to it, and returns the engine ready to run. */
+  static async open<Position>(options: SyncEngineOptions<Position>): Promise<SyncEngine<Position>> {
+    const saved = await options.store.load();
+    await options.sink.recover(saved?.sinkPosition);
+    return new SyncEngine(options, saved);
+  }
 
-  /** Loads the saved state and cuts the sink back to it. Call once before anything else. */
-  async open(): Promise<SyncState<Position> | undefined> {
-    this.lastSaved = await this.options.store.load();
-    await this.resetToSaved();
-    return this.lastSaved;
+  private constructor(
+    private readonly options: SyncEngineOptions<Position>,
+    saved: SyncState<Position> | undefined,
+  ) {
+    this.lastSaved = saved;
+    this.tracker = this.savedTracker();
   }
 
   /** Everything created before this instant is delivered; null before the first page. */
@@ -319,12 +325,13 @@ export class Poller<Position = unknown> {
 
   /** After a failure mid-pass the tracker and sink may be ahead of the saved state: go back to it. */
   private async resetToSaved(): Promise<void> {
-    const saved = this.lastSaved;
-    this.tracker = new CheckpointTracker(
-      saved?.checkpoint ?? (this.options.startAt ? { watermark: this.options.startAt, seen: [] } : null),
-      this.options.checkpoint,
-    );
-    await this.options.sink.recover(saved?.sinkPosition);
+    this.tracker = this.savedTracker();
+    await this.options.sink.recover(this.lastSaved?.sinkPosition);
+  }
+
+  private savedTracker(): CheckpointTracker {
+    const { startAt, checkpoint } = this.options;
+    return new CheckpointTracker(this.lastSaved?.checkpoint ?? (startAt ? { watermark: startAt, seen: [] } : null), checkpoint);
   }
 
   private async save(sinkPosition: Position | undefined): Promise<void> {

@@ -1,17 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { EventsyncClient, Poller } from '@eventsync/core';
+import { EventsyncClient, SyncEngine } from '@eventsync/core';
 import { LaggingFeed } from './lagging-feed.js';
 import { Crash, MemorySink, MemoryStore } from './memory-sync.js';
 
 const START = Date.parse('2026-04-03T09:00:00.000Z');
 const LAG = 10_000;
 
-function poller(feed: LaggingFeed, sink: MemorySink, store: MemoryStore, lookbackMs?: number): Poller<number> {
+function poller(feed: LaggingFeed, sink: MemorySink, store: MemoryStore, lookbackMs?: number): Promise<SyncEngine<number>> {
   const client = new EventsyncClient(
     { baseUrl: 'http://feed.test', apiKey: 'wlcro_test_unit', retry: { maxAttempts: 1 } },
     { transport: feed.transport, now: () => feed.clock, sleep: async (ms) => void (feed.clock += ms), random: () => 0.5 },
   );
-  return new Poller({
+  return SyncEngine.open<number>({
     feed: client.events,
     sink,
     store,
@@ -30,8 +30,7 @@ async function runScenario(options: { crashRate: number; lookbackMs?: number; se
   const store = new MemoryStore();
   const sink = new MemorySink(() => feed.random());
   sink.crashRate = options.crashRate;
-  let current = poller(feed, sink, store, options.lookbackMs);
-  await current.open();
+  let current = await poller(feed, sink, store, options.lookbackMs);
   let crashes = 0;
   const passSafely = async () => {
     try {
@@ -39,8 +38,7 @@ async function runScenario(options: { crashRate: number; lookbackMs?: number; se
     } catch (error) {
       if (!(error instanceof Crash)) throw error;
       crashes++;
-      current = poller(feed, sink, store, options.lookbackMs); // a restarted process: only the store and the sink survive
-      await current.open();
+      current = await poller(feed, sink, store, options.lookbackMs); // a restarted process: only the store and the sink survive
     }
   };
   for (let step = 0; step < 300; step++) {
@@ -58,7 +56,7 @@ async function runScenario(options: { crashRate: number; lookbackMs?: number; se
   return { all: feed.events.map((stored) => stored.event.id), delivered: sink.lines.map((event) => event.id), crashes, store };
 }
 
-describe('Poller over a feed with a 10 s visibility lag', () => {
+describe('SyncEngine over a feed with a 10 s visibility lag', () => {
   it('delivers every event exactly once while events commit late and out of order', async () => {
     const { all, delivered } = await runScenario({ crashRate: 0, seed: 11 });
     expect(all.length).toBeGreaterThan(1_500);
@@ -89,14 +87,13 @@ describe('Poller over a feed with a 10 s visibility lag', () => {
   });
 });
 
-describe('Poller.drainUntil', () => {
+describe('SyncEngine.drainUntil', () => {
   it('returns only once every event created before the target is delivered', async () => {
     const feed = new LaggingFeed(START, LAG, 3);
     const late = feed.create(START - 2_000, 9_000); // created before the target, visible 7 s after it
     for (let i = 0; i < 50; i++) feed.create(START - 60_000 + i * 1000, 0);
     const sink = new MemorySink(() => 0.5);
-    const instance = poller(feed, sink, new MemoryStore());
-    await instance.open();
+    const instance = await poller(feed, sink, new MemoryStore());
     await instance.drainUntil(START);
     expect(sink.lines.map((event) => event.id)).toContain(late.id);
     expect(sink.lines).toHaveLength(51);
@@ -111,7 +108,7 @@ describe('Poller.drainUntil', () => {
       { baseUrl: 'http://feed.test', apiKey: 'wlcro_test_unit' },
       { transport: feed.transport, now: () => feed.clock, sleep: async (ms) => void (feed.clock += ms) },
     );
-    const instance = new Poller({
+    const instance = await SyncEngine.open<number>({
       feed: client.events,
       sink,
       store: new MemoryStore(),
@@ -119,13 +116,12 @@ describe('Poller.drainUntil', () => {
       sleep: async (ms) => void (feed.clock += ms),
       startAt: new Date(START - 10_000).toISOString(),
     });
-    await instance.open();
     await instance.drainUntil(START);
     expect(sink.lines).toHaveLength(10);
   });
 });
 
-describe('Poller failures', () => {
+describe('SyncEngine failures', () => {
   it('drainUntil gives up after repeated transient failures instead of hanging', async () => {
     const feed = new LaggingFeed(START, LAG, 3);
     let requests = 0;
@@ -141,7 +137,7 @@ describe('Poller failures', () => {
         random: () => 0.5,
       },
     );
-    const instance = new Poller({
+    const instance = await SyncEngine.open<number>({
       feed: client.events,
       sink: new MemorySink(() => 0.5),
       store: new MemoryStore(),
@@ -149,7 +145,6 @@ describe('Poller failures', () => {
       sleep: async (ms) => void (feed.clock += ms),
       drainFailureLimit: 3,
     });
-    await instance.open();
     await expect(instance.drainUntil(START)).rejects.toMatchObject({ status: 503 });
     expect(requests).toBe(6); // three passes of two attempts each
   });
@@ -169,7 +164,7 @@ describe('Poller failures', () => {
       },
     );
     const sink = new MemorySink(() => 0.5);
-    const instance: Poller<number> = new Poller({
+    const instance: SyncEngine<number> = await SyncEngine.open<number>({
       feed: client.events,
       sink,
       store: new MemoryStore(),
@@ -180,13 +175,12 @@ describe('Poller failures', () => {
         if (progress.delivered >= 60) instance.stop();
       },
     });
-    await instance.open();
     await instance.run();
     expect(sink.lines.map((event) => event.id)).toEqual(feed.events.map((stored) => stored.event.id));
   });
 });
 
-describe('Poller.accept (webhook intake)', () => {
+describe('SyncEngine.accept (webhook intake)', () => {
   async function openPoller() {
     const feed = new LaggingFeed(START, LAG, 3);
     for (let i = 0; i < 30; i++) feed.create(START - 60_000 + i * 1000, 0);
@@ -198,8 +192,7 @@ describe('Poller.accept (webhook intake)', () => {
       return write(events);
     };
     const store = new MemoryStore();
-    const instance = poller(feed, sink, store);
-    await instance.open();
+    const instance = await poller(feed, sink, store);
     return { feed, sink, store, instance, writes: () => writes };
   }
 
