@@ -15,7 +15,10 @@ export {
   type CheckpointOptions,
   type CursorStore,
   type PassWindow,
+  type PassKind,
 } from './checkpoint.js';
+export { pollOnce, passQuery, type PollOnceOptions, type PollOnceResult, type PassQueryOptions } from './poll-once.js';
+export { ServerClock, type ClockBounds } from './server-clock.js';
 export { Records, type WriteOptions } from './records.js';
 export { BoundedIdSet, type DedupeStore } from './dedupe.js';
 export { SyncEngine, type Sink, type SyncState, type SyncProgress, type SyncEngineOptions, type Channel } from './sync-engine.js';

@@ -12,6 +12,7 @@
  */
 import { CheckpointTracker, type Checkpoint, type CheckpointOptions, type CursorStore, type PassKind } from './checkpoint.js';
 import { isTransient } from './errors.js';
+import { passQuery } from './poll-once.js';
 import type { EventsFeed } from './events.js';
 import type { EventEnvelope } from './types.js';
 
@@ -140,15 +141,14 @@ export class SyncEngine<Position = unknown> {
    * else a tail from where the last pass ended. Returns how many events it delivered.
    */
   async pass(): Promise<number> {
-    const { feed, types, pageSize = 100 } = this.options;
+    const { feed, types, pageSize } = this.options;
     const witness = await this.serverTimeWitness();
     const now = feed.clock.now();
     const kind: PassKind = this.sweepEveryPass || now - this.lastSweepAt >= this.sweepEveryMs ? 'sweep' : 'tail';
     const window = this.tracker.beginPass(now, kind);
     if (kind === 'sweep') this.lastSweepAt = now;
     let delivered = 0;
-    const query = { ...window, limit: pageSize, order: 'asc' as const, ...(types?.length ? { types } : {}) };
-    for await (const page of feed.pages(query, { signal: this.stopping.signal })) {
+    for await (const page of feed.pages(passQuery(window, { types, pageSize }), { signal: this.stopping.signal })) {
       delivered += await this.exclusive(async () => {
         const fresh = this.tracker.fresh(page.events);
         const position = await this.write(fresh, 'poll', page.events.length);
