@@ -21,8 +21,9 @@ export { pollOnce, passQuery, type PollOnceOptions, type PollOnceResult, type Pa
 export { ServerClock, type ClockBounds } from './server-clock.js';
 export { Records, type WriteOptions } from './records.js';
 export { BoundedIdSet, type DedupeStore } from './dedupe.js';
-export { SyncEngine, type Sink, type SyncState, type SyncProgress, type SyncEngineOptions, type Channel } from './sync-engine.js';
+export { SyncEngine, type Sink, type SyncState, type SyncProgress, type SyncEngineOptions } from './sync-engine.js';
 export { EventsyncClient } from './eventsync-client.js';
+export type { Channel, CommittedState, EventStorage, StorageGuarantee, StoredEvent } from './storage.js';
 export * from './signatures.js';
 export { Subscriptions, type SubscriptionInput, type SubscriptionPatch, type ListOptions } from './subscriptions.js';
 export { WebhookIntake, type WebhookIntakeOptions, type IntakeVerdict, type IntakeStats } from './webhook-intake.js';

@@ -12,6 +12,7 @@
  */
 import { CheckpointTracker, type Checkpoint, type CheckpointOptions, type CursorStore, type PassKind } from './checkpoint.js';
 import { isTransient } from './errors.js';
+import type { Channel } from './storage.js';
 import { passQuery } from './poll-once.js';
 import type { EventsFeed } from './events.js';
 import type { EventEnvelope } from './types.js';
@@ -34,7 +35,6 @@ export interface SyncState<Position = unknown> {
   readonly source?: Readonly<Record<string, unknown>>;
 }
 
-export type Channel = 'poll' | 'webhook';
 
 export interface SyncProgress {
   /** Events written, all channels. */
