@@ -23,6 +23,7 @@ import { StorageError } from '../errors.js';
 import type { CommittedState, EventStorage, StoredEvent } from '../storage.js';
 import type { EventEnvelope } from '../types.js';
 import { replaceFileAtomically } from './atomic-file.js';
+import { NdjsonEncoder } from './ndjson-encoder.js';
 import { acquireStateLock, type StateLock } from './state-lock.js';
 import { storageError } from './storage-error.js';
 
@@ -65,6 +66,7 @@ export class NdjsonFileStorage implements EventStorage {
   private saved: StateFile = { version: 2, watermark: null, scanFrom: 0 };
   /** Stored events at or after the saved watermark, with their offsets: where the next `scanFrom` comes from. */
   private readonly recent = new Map<string, { readonly createdMs: number; readonly offset: number }>();
+  private readonly encoder = new NdjsonEncoder();
 
   constructor(private readonly options: NdjsonFileStorageOptions) {
     this.description = options.path;
@@ -129,13 +131,8 @@ export class NdjsonFileStorage implements EventStorage {
    * disk filling up), so it goes on until all are in; when it fails the file is cut back.
    */
   private async append(file: FileHandle, events: readonly StoredEvent[]): Promise<void> {
-    let text = '';
-    const offsets: number[] = [];
-    for (const { event } of events) {
-      offsets.push(this.size + Buffer.byteLength(text));
-      text += `${JSON.stringify(event)}\n`;
-    }
-    const bytes = Buffer.from(text, 'utf8');
+    const starts: number[] = [];
+    const bytes = this.encoder.encode(events.map(({ event }) => event), starts);
     try {
       for (let written = 0; written < bytes.length; ) {
         written += (await file.write(bytes, written, bytes.length - written)).bytesWritten;
@@ -145,7 +142,7 @@ export class NdjsonFileStorage implements EventStorage {
       await file.truncate(this.size).catch(() => undefined);
       throw storageError(this.options.path, 'write events to', error);
     }
-    events.forEach(({ event }, index) => this.recent.set(event.id, { createdMs: Date.parse(event.created_at), offset: offsets[index]! }));
+    events.forEach(({ event }, index) => this.recent.set(event.id, { createdMs: Date.parse(event.created_at), offset: this.size + starts[index]! }));
     this.size += bytes.length;
   }
 
