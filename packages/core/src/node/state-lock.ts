@@ -3,10 +3,11 @@
  * exclusively. A lock whose process is gone (a kill -9 on this host) is stale and taken over;
  * a live one refuses the second sync with a message naming it.
  */
-import { open, readFile, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { StorageError } from '../errors.js';
+import { storageError } from './storage-error.js';
 
 export interface StateLock {
   release(): Promise<void>;
@@ -19,6 +20,11 @@ interface LockOwner {
 
 export async function acquireStateLock(directory: string, what: string): Promise<StateLock> {
   const path = join(directory, 'lock');
+  try {
+    await mkdir(directory, { recursive: true });
+  } catch (error) {
+    throw storageError(directory, 'create the state directory', error);
+  }
   const me: LockOwner = { pid: process.pid, host: hostname() };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
