@@ -88,9 +88,10 @@ describe('NdjsonFileStorage', () => {
   it('refuses a second writer while the first runs, naming it, and lets one in after a crash', async () => {
     const { storage, dir } = await storageIn();
     await storage.open();
-    const second = new NdjsonFileStorage({ path: join(dir, 'other.ndjson'), stateDir: join(dir, 'state') });
+    // Another state directory, the same output: still one writer.
+    const second = new NdjsonFileStorage({ path: join(dir, 'events.ndjson'), stateDir: join(dir, 'other-state') });
     // The lock file names this very process, which a second writer in it would take over: pretend another live one.
-    const lockPath = join(dir, 'state', 'lock');
+    const lockPath = join(dir, 'events.ndjson.lock');
     const lock = JSON.parse(await readFile(lockPath, 'utf8')) as { pid: number; host: string };
     await writeFile(lockPath, JSON.stringify({ ...lock, pid: process.ppid }));
     await expect(second.open()).rejects.toThrow(StorageError);

@@ -15,7 +15,7 @@
  * the two) holds an older W, which is the safe side: W never passes an event not stored.
  * A write that fails (a full disk) is cut back before the error goes up.
  *
- * One writer at a time: a lock file in the state directory (state-lock.ts).
+ * One writer at a time: a lock file beside the output (writer-lock.ts).
  */
 import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -24,7 +24,7 @@ import type { CommittedState, EventStorage, StoredEvent } from '../storage.js';
 import type { EventEnvelope } from '../types.js';
 import { replaceFileAtomically } from './atomic-file.js';
 import { NdjsonEncoder } from './ndjson-encoder.js';
-import { acquireStateLock, type StateLock } from './state-lock.js';
+import { acquireLock, type StateLock } from './writer-lock.js';
 import { storageError } from './storage-error.js';
 
 export interface NdjsonFileStorageOptions {
@@ -80,7 +80,8 @@ export class NdjsonFileStorage implements EventStorage {
     } catch (error) {
       throw storageError(this.options.path, 'create the directories for', error);
     }
-    this.lock = await acquireStateLock(this.options.stateDir, this.options.path);
+    // Locked by the file itself: two syncs with different state directories must not share an output either.
+    this.lock = await acquireLock(`${this.options.path}.lock`, this.options.path);
     try {
       this.file = await open(this.options.path, 'a+', 0o600);
       return await this.recover();

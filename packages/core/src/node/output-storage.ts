@@ -11,7 +11,7 @@ import { StorageError } from '../errors.js';
 import type { CommittedState, EventStorage, StoredEvent } from '../storage.js';
 import type { EventEnvelope } from '../types.js';
 import { replaceFileAtomically } from './atomic-file.js';
-import { acquireStateLock, type StateLock } from './state-lock.js';
+import { acquireLock, type StateLock } from './writer-lock.js';
 import { storageError } from './storage-error.js';
 
 /** Where events go: resolves once the output has them. */
@@ -44,7 +44,7 @@ export class OutputStorage implements EventStorage {
   }
 
   async open(): Promise<CommittedState> {
-    this.lock = await acquireStateLock(this.stateDir, this.output.description);
+    this.lock = await acquireLock(join(this.stateDir, 'lock'), this.output.description);
     return this.recover();
   }
 

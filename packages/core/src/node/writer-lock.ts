@@ -1,11 +1,11 @@
 /**
- * One writer per state directory: a lock file holding the writer's pid and host, created
- * exclusively. A lock whose process is gone (a kill -9 on this host) is stale and taken over;
+ * One writer per output: a lock file holding the writer's pid and host, created exclusively
+ * (beside an NDJSON file, or in the state directory of an output that has no file). A lock whose process is gone (a kill -9 on this host) is stale and taken over;
  * a live one refuses the second sync with a message naming it.
  */
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname } from 'node:path';
 import { StorageError } from '../errors.js';
 import { storageError } from './storage-error.js';
 
@@ -18,12 +18,12 @@ interface LockOwner {
   readonly host: string;
 }
 
-export async function acquireStateLock(directory: string, what: string): Promise<StateLock> {
-  const path = join(directory, 'lock');
+export async function acquireLock(path: string, what: string): Promise<StateLock> {
+  const directory = dirname(path);
   try {
     await mkdir(directory, { recursive: true });
   } catch (error) {
-    throw storageError(directory, 'create the state directory', error);
+    throw storageError(directory, 'create the directory', error);
   }
   const me: LockOwner = { pid: process.pid, host: hostname() };
   for (let attempt = 0; attempt < 2; attempt++) {
