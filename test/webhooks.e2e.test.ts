@@ -1,7 +1,8 @@
 /**
- * Seed 004's go-live checklist, item by item, against the sandbox over real sockets: the
- * subscription side through the client, the handler side through the real receiver,
- * intake and poller writing to an NDJSON file, and the CLI's own subscription lifecycle.
+ * A webhook go-live checklist (subscriptions, signatures, delivery semantics), item by item,
+ * against the sandbox over real sockets: the subscription side through the client, the
+ * handler side through the real receiver, intake and poller writing to an NDJSON file, and
+ * the CLI's own subscription lifecycle.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -81,7 +82,7 @@ async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 10
   }
 }
 
-describe('subscriptions (seed 004: webhook subscription)', () => {
+describe('subscriptions (docs/api-contract.md, Webhook subscriptions)', () => {
   it('returns the secret once; list and get never show it', async () => {
     const { client } = await sandboxWith();
     const created = await client.subscriptions.create({ url: 'http://127.0.0.1:9/hook', events: ['*'] });
@@ -122,7 +123,7 @@ describe('subscriptions (seed 004: webhook subscription)', () => {
   });
 });
 
-describe('handler (seed 004: signature verification and delivery semantics)', () => {
+describe('handler (docs/api-contract.md, Signatures and Deliveries)', () => {
   it('accepts a verified test delivery and rejects tampered bodies with 401, writing nothing for them', async () => {
     const { sandbox, client } = await sandboxWith();
     let secret = '';

@@ -115,7 +115,7 @@ export function buildProgram(io: CliIO): Command {
     .addOption(new Option('--preset <name>', 'API variant to imitate').choices([...PRESET_NAMES]).default(DEFAULT_PRESET))
     .option('--rate <n>', 'events generated per second', '5')
     .option('--backlog <n>', 'events already in the feed at start', '1000')
-    .option('--lag <duration>', 'visibility lag (default 10s, as the contract says)')
+    .option('--lag <duration>', 'visibility lag (default 10s, as the real API has)')
     .option('--types <list>', 'only generate these event types')
     .option('--seed <n>', 'seed for deterministic ids and data')
     .option('--unlimited', 'no rate limits')

@@ -1,5 +1,5 @@
 /**
- * The delivery engine (contract §8): when an event commits, every active subscription that
+ * The delivery engine (docs/api-contract.md, Deliveries): when an event commits, every active subscription that
  * wants its type gets a delivery, signed with core's `deliveryHeaders`. A failed attempt is
  * audited, counted and retried on the preset's schedule (scaled by `timeScale`); the
  * circuit breaker turns a subscription off after `circuitBreakerThreshold` failures in a

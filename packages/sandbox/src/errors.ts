@@ -1,6 +1,7 @@
 /**
- * Errors a handler throws to answer with the contract's error body (§3). Throwing keeps
- * handlers linear: validate, look up, act; the server turns the failure into a response.
+ * Errors a handler throws to answer with the API's error body (docs/api-contract.md, Errors).
+ * Throwing keeps handlers linear: validate, look up, act; the server turns the failure into a
+ * response.
  */
 
 export type ErrorCode =
@@ -41,7 +42,7 @@ export function unauthorized(message: string): ApiFailure {
   return new ApiFailure(401, 'unauthorized', message);
 }
 
-/** The §3 body: `code`, `message`, `request_id` first, then the extras. */
+/** The error body: `code`, `message`, `request_id` first, then the extras. */
 export function errorBody(failure: ApiFailure, requestId: string): string {
   return JSON.stringify({
     error: { code: failure.code, message: failure.message, request_id: requestId, ...failure.extra },

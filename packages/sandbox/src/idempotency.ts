@@ -1,5 +1,5 @@
 /**
- * Idempotency-Key on POST (contract §6): a retried create returns the first answer and
+ * Idempotency-Key on POST (docs/api-contract.md, Records): a retried create returns the first answer and
  * creates nothing. Only successful answers are remembered, so a request that failed
  * validation can be fixed and sent again under the same key.
  */

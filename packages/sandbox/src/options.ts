@@ -42,9 +42,9 @@ export interface FaultOptions {
 export interface WebhookOptions {
   /** Multiplies the preset's retry schedule: default 1; 0.001 turns 1 m into 60 ms. */
   timeScale?: number;
-  /** An attempt not answered (2xx or not) within this is a failure; default 10 s (contract §8). */
+  /** An attempt not answered (2xx or not) within this is a failure; default 10 s (docs/api-contract.md, Deliveries). */
   deliveryTimeoutMs?: number;
-  /** Failures in a row that turn a subscription off; default 20 (contract §8). */
+  /** Failures in a row that turn a subscription off; default 20 (docs/api-contract.md, Deliveries). */
   circuitBreakerThreshold?: number;
   faults?: WebhookFaultOptions;
 }
@@ -73,7 +73,7 @@ export interface SandboxOptions {
   scopes?: Scope[];
   /** More keys the server accepts. */
   keys?: SandboxKey[];
-  /** Default `test`. In `live`, keys containing `_test_` are refused (contract §2). */
+  /** Default `test`. In `live`, keys containing `_test_` are refused (docs/api-contract.md, Authentication and scopes). */
   environment?: 'test' | 'live';
   /** Default 1. */
   seed?: number;

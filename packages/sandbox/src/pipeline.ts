@@ -46,7 +46,7 @@ export function createPipeline(parts: PipelineParts): (req: IncomingMessage, res
   const { preset, now } = state;
   const { retryAfterFormat } = state.options;
   const requestIds = new Random(streamSeed(state.options.seed, 'request-ids'));
-  // Seed 002's platform counts one budget per tenant; the contract's default is one per key.
+  // The psa variant counts one budget per tenant, the others one per key (docs/api-contract.md, Rate limits).
   const budgetOwner = (key: string): string => (preset.budgetPer === 'tenant' ? state.tenant.id : key);
 
   function retryAfter(ms: number, at: number): { header: string; ms: number } {

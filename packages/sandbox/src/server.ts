@@ -45,7 +45,7 @@ export interface Sandbox {
   setFaults(faults: FaultOptions): void;
   startGenerator(opts: { ratePerSecond: number; types?: EventType[] }): void;
   stopGenerator(): void;
-  /** Later requests with this key get 401 (seed 002: credentials that worked before expire). */
+  /** Later requests with this key get 401 (as the psa variant's keys expire after working). */
   revokeKey(key: string): void;
   /** Every webhook delivery attempt (and fault stand-in), in the order they finished. */
   readonly deliveries: readonly DeliveryRecord[];

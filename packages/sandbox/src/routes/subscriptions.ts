@@ -1,7 +1,8 @@
 /**
- * Webhook subscriptions (contract §7), under the preset's `subscriptionsPath`
- * (`/webhooks/subscriptions`, or `/webhooks` for seeds 000/004): create (the only answer
- * that shows the secret), list, get, patch, delete, test delivery and the failures audit.
+ * Webhook subscriptions (docs/api-contract.md, Webhook subscriptions), under the preset's
+ * `subscriptionsPath` (`/webhooks/subscriptions`, or `/webhooks` for ventryx and partner):
+ * create (the only answer that shows the secret), list, get, patch, delete, test delivery and
+ * the failures audit.
  */
 import { EVENT_TYPES, PAGE_LIMIT_DEFAULT, TEST_EVENT_TYPE, isEventType } from '@eventsync/core';
 import { decodeCursor, encodeCursor, parseLimit } from '../cursor.js';
@@ -18,7 +19,7 @@ const MAX_URL = 2048;
 const MAX_DESCRIPTION = 500;
 const SECRET_BYTES = 24;
 
-/** Where to change a managed subscription's url or events instead (contract §7). */
+/** Where to change a managed subscription's url or events instead (docs/api-contract.md, Webhook subscriptions). */
 const MANAGED_HINTS: Record<ManagedBy, string> = {
   zapier: 'managed by Zapier: edit the Zap',
   n8n: 'managed by n8n: edit the workflow in n8n',
