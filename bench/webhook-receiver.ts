@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { deliveryHeaders, EventsyncClient, Poller, PRESETS, WebhookIntake, type EventEnvelope, type SyncState } from '@eventsync/core';
-import { FileCursorStore, NdjsonFileSink, startWebhookReceiver } from '@eventsync/core/node';
+import { FileCursorStore, NdjsonFileSink, startWebhookReceiver, stoppableSleep } from '@eventsync/core/node';
 import { seconds } from './support.ts';
 
 const DELIVERIES = 20_000;
@@ -35,8 +35,8 @@ export async function run(): Promise<void> {
     return position;
   };
   // No feed requests happen here: the poller is only the door into the sink.
-  const client = new EventsyncClient({ baseUrl: 'http://127.0.0.1:9', apiKey: 'unused' }, { transport: async () => ({ status: 503, headers: {}, body: '' }), now: Date.now, sleep });
-  const poller = new Poller<number>({ feed: client.events, sink, store: new FileCursorStore<SyncState<number>>(join(dir, 'state.json')), now: Date.now, sleep });
+  const client = new EventsyncClient({ baseUrl: 'http://127.0.0.1:9', apiKey: 'unused' }, { transport: async () => ({ status: 503, headers: {}, body: '' }), now: Date.now, sleep: stoppableSleep });
+  const poller = new Poller<number>({ feed: client.events, sink, store: new FileCursorStore<SyncState<number>>(join(dir, 'state.json')), now: Date.now, sleep: stoppableSleep });
   await poller.open();
   const intake = new WebhookIntake({ poller, signature, secrets: () => [SECRET], now: Date.now });
   const receiver = await startWebhookReceiver({ intake, port: 0 });
