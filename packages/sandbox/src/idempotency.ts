@@ -1,7 +1,7 @@
 /**
- * Idempotency-Key on POST (docs/api-contract.md, Records): a retried create returns the first answer and
- * creates nothing. Only successful answers are remembered, so a request that failed
- * validation can be fixed and sent again under the same key.
+ * Idempotency-Key on POST (docs/api-contract.md, Records): a retried create returns the
+ * first answer and creates nothing. Only successful answers are remembered, so a request
+ * that failed validation can be fixed and sent again under the same key.
  */
 
 const DAY_MS = 24 * 60 * 60 * 1000;
