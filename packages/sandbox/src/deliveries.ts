@@ -1,9 +1,10 @@
 /**
- * The delivery engine (docs/api-contract.md, Deliveries): when an event commits, every active subscription that
- * wants its type gets a delivery, signed with core's `deliveryHeaders`. A failed attempt is
- * audited, counted and retried on the preset's schedule (scaled by `timeScale`); the
- * circuit breaker turns a subscription off after `circuitBreakerThreshold` failures in a
- * row. Attempts run concurrently, so arrival order is not guaranteed.
+ * The delivery engine (docs/api-contract.md, Deliveries): when an event commits, every
+ * active subscription that wants its type gets a delivery, signed with core's
+ * `deliveryHeaders`. A failed attempt is audited, counted and retried on the preset's
+ * schedule (scaled by `timeScale`); the circuit breaker turns a subscription off after
+ * `circuitBreakerThreshold` failures in a row. Attempts run concurrently, so arrival order
+ * is not guaranteed.
  *
  * Retry waits, the send timeout and injected delays are real time; timestamps (signature,
  * `attempted_at`, `auto_disabled_at`) are the sandbox clock, like every other time it shows.

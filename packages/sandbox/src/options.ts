@@ -42,7 +42,7 @@ export interface FaultOptions {
 export interface WebhookOptions {
   /** Multiplies the preset's retry schedule: default 1; 0.001 turns 1 m into 60 ms. */
   timeScale?: number;
-  /** An attempt not answered (2xx or not) within this is a failure; default 10 s (docs/api-contract.md, Deliveries). */
+  /** An attempt with no answer within this is a failure; default 10 s (docs/api-contract.md, Deliveries). */
   deliveryTimeoutMs?: number;
   /** Failures in a row that turn a subscription off; default 20 (docs/api-contract.md, Deliveries). */
   circuitBreakerThreshold?: number;
@@ -73,7 +73,7 @@ export interface SandboxOptions {
   scopes?: Scope[];
   /** More keys the server accepts. */
   keys?: SandboxKey[];
-  /** Default `test`. In `live`, keys containing `_test_` are refused (docs/api-contract.md, Authentication and scopes). */
+  /** Default `test`. In `live`, `_test_` keys are refused (docs/api-contract.md, Authentication and scopes). */
   environment?: 'test' | 'live';
   /** Default 1. */
   seed?: number;
