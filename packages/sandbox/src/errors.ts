@@ -42,6 +42,12 @@ export function unauthorized(message: string): ApiFailure {
   return new ApiFailure(401, 'unauthorized', message);
 }
 
+/** `name` is the scope as this variant spells it; `headers` carry the bucket's X-RateLimit-* (a 403 spends budget). */
+export function insufficientScope(name: string, headers: Readonly<Record<string, string>>): ApiFailure {
+  const message = `this API key lacks the ${name} scope; scopes cannot be added to a key, create a new key that has it`;
+  return new ApiFailure(403, 'insufficient_scope', message, { required_scope: name }, headers);
+}
+
 /** The error body: `code`, `message`, `request_id` first, then the extras. */
 export function errorBody(failure: ApiFailure, requestId: string): string {
   return JSON.stringify({
