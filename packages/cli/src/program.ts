@@ -5,7 +5,7 @@ import { runEventsList, type EventsListFlags } from './commands/events-list.js';
 import { runSandbox, type SandboxFlags } from './commands/sandbox.js';
 import { runSubscriptions, type SubscriptionFlags } from './commands/subscriptions.js';
 import { runSync, type SyncFlags } from './commands/sync.js';
-import { runVerify, type VerifyFlags } from './commands/verify.js';
+import { runVerify, SIGNATURE_SCHEME_NAMES, type VerifyFlags } from './commands/verify.js';
 import { describeError, EXIT, exitCodeFor } from './exit-codes.js';
 
 export interface CliIO {
@@ -104,7 +104,7 @@ export function buildProgram(io: CliIO): Command {
     .requiredOption('--secret-env <name>', 'environment variable holding the signing secret')
     .option('--previous-secret-env <name>', 'variable holding the old secret during a rotation')
     .addOption(new Option('--preset <name>', 'API variant: its scheme and header names').choices([...PRESET_NAMES]))
-    .addOption(new Option('--scheme <scheme>', 'override the preset\'s scheme').choices(['timestamped', 'body', 'standard-webhooks']))
+    .addOption(new Option('--scheme <scheme>', 'override the preset\'s scheme').choices(SIGNATURE_SCHEME_NAMES))
     .option('--at <unix-seconds>', 'judge the timestamp as of then (a capture is checked long after it arrived)')
     .action((flags: VerifyFlags) => runVerify(flags, io));
 

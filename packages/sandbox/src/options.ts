@@ -195,8 +195,9 @@ function withSignature(preset: Preset, given: Partial<SignatureSettings> | undef
   if (given === undefined) return preset;
   if (typeof given !== 'object' || given === null || Array.isArray(given)) throw new ConfigError('signature must be an object', 'signature');
   const scheme = given.scheme;
-  if (scheme !== undefined && !(Object.keys(SIGNATURE_DEFAULTS) as SignatureScheme[]).includes(scheme)) {
-    throw new ConfigError(`signature.scheme must be one of ${Object.keys(SIGNATURE_DEFAULTS).join(', ')}`, 'signature.scheme');
+  const schemes = Object.keys(SIGNATURE_DEFAULTS) as SignatureScheme[];
+  if (scheme !== undefined && !schemes.includes(scheme)) {
+    throw new ConfigError(`signature.scheme must be one of ${schemes.join(', ')}`, 'signature.scheme');
   }
   const signature = resolveSignature(preset.signature, given);
   for (const name of ['signatureHeader', 'timestampHeader', 'deliveryIdHeader', 'eventTypeHeader'] as const) {

@@ -25,14 +25,15 @@ export class InvalidSignature extends Error {
   override readonly name = 'InvalidSignature';
 }
 
-const SCHEMES: readonly SignatureScheme[] = ['timestamped', 'body', 'standard-webhooks'];
+/** The schemes core signs and verifies, read from its table of their standard settings. */
+export const SIGNATURE_SCHEME_NAMES = Object.keys(SIGNATURE_DEFAULTS) as readonly SignatureScheme[];
 
 export async function runVerify(flags: VerifyFlags, io: VerifyIO): Promise<void> {
   const secret = io.env[flags.secretEnv];
   if (!secret) throw new UsageError(`the environment variable ${flags.secretEnv} is not set; put the subscription's signing secret in it`);
   const previous = flags.previousSecretEnv ? io.env[flags.previousSecretEnv] : undefined;
-  if (flags.scheme && !SCHEMES.includes(flags.scheme as SignatureScheme)) {
-    throw new UsageError(`--scheme is one of ${SCHEMES.join(', ')}; got "${flags.scheme}"`);
+  if (flags.scheme && !SIGNATURE_SCHEME_NAMES.includes(flags.scheme as SignatureScheme)) {
+    throw new UsageError(`--scheme is one of ${SIGNATURE_SCHEME_NAMES.join(', ')}; got "${flags.scheme}"`);
   }
   const presetSettings = getPreset(flags.preset).signature;
   const settings = flags.scheme && flags.scheme !== presetSettings.scheme ? SIGNATURE_DEFAULTS[flags.scheme as SignatureScheme] : presetSettings;
