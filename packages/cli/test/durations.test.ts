@@ -37,7 +37,7 @@ describe('parseInstant', () => {
     expect(parseInstant('2026-04-03T11:15:00+02:00', '--until', now)).toBe('2026-04-03T09:15:00.000Z');
   });
 
-  it.each(['yesterday', '', '2h ago', '2026-13-01', 'now'])('refuses %j, naming the option and both accepted forms', (text) => {
+  it.each(['yesterday', '', '2h ago', '2026-13-01', 'now', '7', '1.5', '2026'])('refuses %j, naming the option and both accepted forms', (text) => {
     const attempt = () => parseInstant(text, '--until', now);
     expect(attempt).toThrow(UsageError);
     expect(attempt).toThrow(`--until takes an ISO 8601 time (2026-04-03T09:15:00Z) or a duration ago (2h, 7d); got "${text}"`);
