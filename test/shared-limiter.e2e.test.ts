@@ -1,7 +1,8 @@
 /**
- * Contract §4: several integrations sharing one key share one budget. Two `eventsync sync`
- * processes on the same key, each told the true policy: with the Redis-backed limiter they
- * never exceed it together; without it (the control) they do.
+ * Several integrations sharing one key share one budget
+ * (docs/api-contract.md, Rate limits). Two `eventsync sync` processes on the same key, each
+ * told the true policy: with the Redis-backed limiter they never exceed it together; without
+ * it (the control) they do.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
