@@ -40,6 +40,19 @@ describe('eventsync sync --sink file:', () => {
     expect(new Set(ids)).toEqual(new Set(box.eventIds()));
   }, 60_000);
 
+  it('stops with the file and the cause when it may not write there (exit 8)', async () => {
+    sandbox = await startSandbox({ seed: 8, visibilityLagMs: 0, policies: false, backlog: { count: 10, spanMs: 60_000 } });
+    const dir = await tempDir('unwritable');
+    // sysfs refuses new files even to root.
+    const result = await runCli(['sync', '--once', '--sink', 'file:/sys/kernel/events.ndjson', '--state-dir', join(dir, 'state'), '--no-status'], {
+      EVENTSYNC_BASE_URL: sandbox.url,
+      EVENTSYNC_API_KEY: sandbox.apiKey,
+    });
+    expect(result.code).toBe(8);
+    expect(result.stderr.trim().split('\n').at(-1)).toMatch(/^eventsync: could not create the lock file \/sys\/kernel\/events\.ndjson\.lock: (permission denied|the file system is read-only)/);
+    expect(result.stderr).not.toMatch(/unexpected error/);
+  });
+
   it.each([
     ['ftp://example.com/events', /--sink takes file:<path>, sqlite:<path>, postgres:\/\/user:password@host\/database or - for stdout/],
     ['file:', /--sink takes/],

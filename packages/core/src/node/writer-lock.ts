@@ -33,7 +33,7 @@ export async function acquireLock(path: string, what: string): Promise<StateLock
       await file.close();
       return { release: () => rm(path, { force: true }) };
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw storageError(path, 'create the lock file', error);
     }
     const owner = await readOwner(path);
     if (owner && isAlive(owner)) {
