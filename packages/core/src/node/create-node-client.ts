@@ -10,7 +10,10 @@ import { stoppableSleep } from './stoppable-sleep.js';
 export interface NodeClientOptions extends AxiosTransportOptions {
   /** Share one limiter between clients in this process that share a key. */
   readonly limiter?: RollingWindowLimiter;
-  /** Share the rate-limit window with every process on this key through Redis, e.g. `redis://127.0.0.1:6379`. */
+  /**
+   * Share the rate-limit window with every process on this key through Redis, e.g. `redis://127.0.0.1:6379`.
+   * Needs the optional peer dependency ioredis (`npm install ioredis`); without it, createNodeClient throws a ConfigError.
+   */
   readonly sharedLimiterUrl?: string;
   /** The share of each rate-limit policy this client may use, in (0, 1]. Default 1. */
   readonly budgetShare?: number;
@@ -26,8 +29,9 @@ export interface NodeClient extends EventsyncClient {
 
 export function createNodeClient(config: ClientConfig, options: NodeClientOptions = {}): NodeClient {
   const resolved = resolveConfig(config);
-  const transport = createAxiosTransport(options);
+  // First, since it throws when ioredis is not installed: nothing is left open behind the error.
   const shared = options.sharedLimiterUrl ? new RedisRateLog(options.sharedLimiterUrl, resolved.apiKey) : undefined;
+  const transport = createAxiosTransport(options);
   const limiter =
     options.limiter ??
     new RollingWindowLimiter({

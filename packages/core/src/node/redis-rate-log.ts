@@ -10,10 +10,14 @@
  *
  * Bottleneck's own Redis clustering would be the obvious tool, but it fails on Redis 7
  * (`ERR SETTINGS_KEY_NOT_FOUND`, its issue #205).
+ *
+ * ioredis is an optional peer dependency: it is loaded here, when a shared limiter is created,
+ * so that importing `@eventsync/core/node` does not need it.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { RateLimitPolicy } from '../config.js';
+import { assertPeerInstalled } from './optional-peer.js';
 
 /** Answers of `claim`: the slot is ours, or how long to wait before asking again. */
 export type Claim = { readonly granted: true; readonly id: string } | { readonly granted: false; readonly waitMs: number };
@@ -58,18 +62,30 @@ return 0
 `;
 
 export class RedisRateLog implements SharedRateLog {
-  private readonly redis: Redis;
+  private redis: Redis | undefined;
+  private closed = false;
   private readonly prefix: string;
   private readonly connecting: Promise<void>;
 
   /**
    * @param url e.g. `redis://127.0.0.1:6379`
    * @param apiKey Budgets are per key: the key is hashed, never stored.
+   * @throws ConfigError when ioredis is not installed.
    */
   constructor(url: string, apiKey: string) {
+    assertPeerInstalled('ioredis', 'The shared rate limiter (sharedLimiterUrl)', 'sharedLimiterUrl');
+    this.prefix = `eventsync:ratelimit:${createHash('sha256').update(apiKey).digest('hex').slice(0, 16)}`;
+    this.connecting = this.open(url);
+    // A failure is reported by each call that waits on it (`ready`), not as an unhandled rejection.
+    this.connecting.catch(() => undefined);
+  }
+
+  private async open(url: string): Promise<void> {
+    const { Redis } = await import('ioredis');
+    if (this.closed) return;
     // No offline queue: while Redis is away, calls fail at once and the limiter uses its own log,
     // rather than requests waiting on a queue; reconnection goes on in the background.
-    this.redis = new Redis(url, {
+    const redis = new Redis(url, {
       lazyConnect: true,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
@@ -77,17 +93,17 @@ export class RedisRateLog implements SharedRateLog {
       retryStrategy: (attempt) => Math.min(attempt * 250, 2_000),
     });
     // An unreachable Redis is reported by the calls that fail; an unhandled 'error' event would crash the process.
-    this.redis.on('error', () => undefined);
-    this.connecting = this.redis.connect().catch(() => undefined);
-    this.prefix = `eventsync:ratelimit:${createHash('sha256').update(apiKey).digest('hex').slice(0, 16)}`;
-    this.redis.defineCommand('eventsyncClaim', { numberOfKeys: 2, lua: CLAIM });
-    this.redis.defineCommand('eventsyncSettle', { numberOfKeys: 1, lua: SETTLE });
+    redis.on('error', () => undefined);
+    redis.defineCommand('eventsyncClaim', { numberOfKeys: 2, lua: CLAIM });
+    redis.defineCommand('eventsyncSettle', { numberOfKeys: 1, lua: SETTLE });
+    this.redis = redis;
+    await redis.connect().catch(() => undefined);
   }
 
   async claim(bucket: string, policy: RateLimitPolicy, windowMs: number): Promise<Claim> {
-    await this.ready();
+    const redis = await this.ready();
     const id = randomUUID();
-    const [granted, waitMs] = (await (this.redis as unknown as ScriptCommands).eventsyncClaim(
+    const [granted, waitMs] = (await (redis as unknown as ScriptCommands).eventsyncClaim(
       this.logKey(bucket),
       this.pauseKey(bucket),
       // Redis keeps whole milliseconds (PEXPIRE refuses fractions); rounding up errs on the safe side.
@@ -99,30 +115,33 @@ export class RedisRateLog implements SharedRateLog {
   }
 
   async settle(bucket: string, id: string): Promise<void> {
-    await this.ready();
-    await (this.redis as unknown as ScriptCommands).eventsyncSettle(this.logKey(bucket), id);
+    const redis = await this.ready();
+    await (redis as unknown as ScriptCommands).eventsyncSettle(this.logKey(bucket), id);
   }
 
   async release(bucket: string, id: string): Promise<void> {
-    await this.ready();
-    await this.redis.zrem(this.logKey(bucket), id);
+    const redis = await this.ready();
+    await redis.zrem(this.logKey(bucket), id);
   }
 
   async pause(bucket: string, ms: number): Promise<void> {
-    await this.ready();
+    const redis = await this.ready();
     // PX with the longer of an existing pause and this one: a shorter 429 must not cut a longer pause short.
-    const current = await this.redis.pttl(this.pauseKey(bucket));
-    if (current < ms) await this.redis.set(this.pauseKey(bucket), '1', 'PX', Math.ceil(ms));
+    const current = await redis.pttl(this.pauseKey(bucket));
+    if (current < ms) await redis.set(this.pauseKey(bucket), '1', 'PX', Math.ceil(ms));
   }
 
   async close(): Promise<void> {
-    this.redis.disconnect();
+    this.closed = true;
+    this.redis?.disconnect();
   }
 
-  /** Waits for the first connection attempt; after that, fails at once whenever the connection is down. */
-  private async ready(): Promise<void> {
+  /** Waits for ioredis and the first connection attempt; after that, fails at once whenever the connection is down. */
+  private async ready(): Promise<Redis> {
     await this.connecting;
-    if (this.redis.status !== 'ready') throw new Error(`Redis is not connected (${this.redis.status})`);
+    const redis = this.redis;
+    if (!redis || redis.status !== 'ready') throw new Error(`Redis is not connected (${redis?.status ?? 'closed'})`);
+    return redis;
   }
 
   private logKey(bucket: string): string {
