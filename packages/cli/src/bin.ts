@@ -3,26 +3,31 @@
 import { EXIT } from './exit-codes.js';
 import { main } from './program.js';
 
+let release: () => void = () => undefined;
+const stopped = new Promise<void>((resolve) => (release = resolve));
+/** What the running command does on the first signal, once it has said; until then a signal ends the process. */
+let notice: string | undefined;
 let interrupts = 0;
-const stopRequested = new Promise<void>((resolve) => {
-  const onSignal = (): void => {
-    interrupts++;
-    if (interrupts === 1) {
-      process.stderr.write('\neventsync: stopping after the page in hand is saved (Ctrl-C again to quit at once)\n');
-      resolve();
-    } else {
-      process.exit(EXIT.interrupted);
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-});
+const onSignal = (): void => {
+  interrupts++;
+  if (interrupts === 1 && notice !== undefined) {
+    process.stderr.write(`\neventsync: ${notice} (Ctrl-C again to quit at once)\n`);
+    release();
+  } else {
+    process.exit(EXIT.interrupted);
+  }
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
 
 const code = await main(process.argv.slice(2), {
   env: process.env,
   stdin: process.stdin,
   stdout: process.stdout,
   stderr: process.stderr,
-  stopRequested,
+  stopRequested: (whatHappens) => {
+    notice = whatHappens;
+    return stopped;
+  },
 });
 process.exitCode = code;

@@ -8,13 +8,18 @@ import { runVerify, type VerifyFlags } from './commands/verify.js';
 import { withConnection } from './connection-options.js';
 import { describeError, EXIT, exitCodeFor } from './exit-codes.js';
 import { addSubscriptionsCommand } from './subscriptions-command.js';
+import { VERSION } from './version.js';
 
 export interface CliIO {
   readonly env: NodeJS.ProcessEnv;
   readonly stdin: NodeJS.ReadableStream;
   readonly stdout: NodeJS.WriteStream;
   readonly stderr: NodeJS.WriteStream;
-  readonly stopRequested: Promise<void>;
+  /**
+   * Resolves at the first Ctrl-C or SIGTERM, which then prints `notice`: what the command does
+   * before it exits. Until a command asks, a signal ends the process at once (exit 130).
+   */
+  readonly stopRequested: (notice: string) => Promise<void>;
 }
 
 export function buildProgram(io: CliIO): Command {
@@ -22,7 +27,7 @@ export function buildProgram(io: CliIO): Command {
     .description(
       "Keep a system in sync with an integration API's events: webhooks first, polling behind them, every event written exactly once.",
     )
-    .version('0.1.0')
+    .version(VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
     .exitOverride();

@@ -10,7 +10,7 @@ async function run(...argv: string[]): Promise<{ code: number; stdout: string; s
     stdin: process.stdin,
     stdout: { write: (text: string) => ((stdout += text), true) },
     stderr: { write: (text: string) => ((stderr += text), true) },
-    stopRequested: new Promise<void>(() => {}),
+    stopRequested: () => new Promise<void>(() => {}),
   } as unknown as CliIO;
   const code = await main(argv, io);
   return { code, stdout, stderr };

@@ -15,7 +15,10 @@ export interface SandboxFlags {
   readonly unlimited?: boolean;
 }
 
-export async function runSandbox(flags: SandboxFlags, io: { stdout: NodeJS.WritableStream; stopRequested: Promise<void> }): Promise<void> {
+export async function runSandbox(
+  flags: SandboxFlags,
+  io: { stdout: NodeJS.WritableStream; stopRequested: (notice: string) => Promise<void> },
+): Promise<void> {
   if (!isPresetName(flags.preset)) throw new UsageError(`unknown preset "${flags.preset}"; choose one of ${PRESET_NAMES.join(', ')}`);
   const port = wholeNumber(flags.port, '--port');
   const rate = Number(flags.rate);
@@ -40,13 +43,13 @@ export async function runSandbox(flags: SandboxFlags, io: { stdout: NodeJS.Writa
       '',
       'Sync from it in another terminal:',
       `  export EVENTSYNC_BASE_URL=${sandbox.url} EVENTSYNC_API_KEY=${sandbox.apiKey} EVENTSYNC_PRESET=${sandbox.preset.name}`,
-      '  npx eventsync sync',
+      '  eventsync sync',
       '',
       'Ctrl-C stops it.',
       '',
     ].join('\n'),
   );
-  await io.stopRequested;
+  await io.stopRequested('stopping the sandbox; its events, records and subscriptions were in memory only');
   await sandbox.stop();
 }
 

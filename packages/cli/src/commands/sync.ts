@@ -25,8 +25,8 @@ export interface SyncIO {
   readonly env: NodeJS.ProcessEnv;
   readonly stdout: NodeJS.WriteStream;
   readonly stderr: NodeJS.WriteStream;
-  /** Resolves when the user asks to stop (SIGINT/SIGTERM). */
-  readonly stopRequested: Promise<void>;
+  /** Resolves when the user asks to stop (SIGINT/SIGTERM), which prints the notice. */
+  readonly stopRequested: (notice: string) => Promise<void>;
 }
 
 /** What one run holds open, closed in reverse by `shutDown`. */
@@ -42,6 +42,8 @@ interface Run {
 
 export async function runSync(flags: SyncFlags, io: SyncIO): Promise<void> {
   const startedAt = Date.now();
+  // Asked before anything starts, so that a stop during start-up is a clean stop too.
+  const stopRequested = io.stopRequested('stopping after the page in hand is saved');
   const settings = parseSyncSettings(flags, io.env);
   const run: Run = { clean: false };
   const log = (line: string): void => {
@@ -64,7 +66,7 @@ export async function runSync(flags: SyncFlags, io: SyncIO): Promise<void> {
     const drainTarget = client.api.clock.upperBound();
 
     const engine = await openEngine(settings, flags, { client, storage, stateDir, log }, run);
-    void io.stopRequested.then(() => {
+    void stopRequested.then(() => {
       run.clean = true;
       engine.stop();
     });
