@@ -22,7 +22,7 @@ import { checkTypes } from './release-check/types.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const started = performance.now();
-const say = (line) => console.log(`release:check: ${line}`);
+const say = (line) => console.log(`release:check: [${((performance.now() - started) / 1000).toFixed(0).padStart(3)} s] ${line}`);
 const work = await mkdtemp(join(tmpdir(), 'eventsync-release-'));
 
 try {
@@ -42,13 +42,14 @@ try {
   const withCli = await createProject(join(work, 'cli'), [core, sandbox, cli]);
   say('tarballs installed into two empty projects (core + sandbox; cli + core + sandbox)');
 
-  say(`TypeScript consumers type-check: ${(await checkTypes(root, library)).join(', ')}`);
-  const legs = await scanN8nPackage(join(root, N8N_PACKAGE), n8n.unpacked);
-  say(`n8n scanner, no findings: ${legs.join('; ')}`);
-
-  const outcomes = await Promise.allSettled(nodes.map((node) => onNode(node, library, withCli, cli.manifest.version)));
-  const failed = outcomes.filter((outcome) => outcome.status === 'rejected');
+  // Side by side: the runs on each Node mostly wait (for events to settle), the rest computes.
+  const outcomes = await Promise.allSettled([
+    checkTypes(root, library).then((cases) => `TypeScript consumers type-check: ${cases.join(', ')}`),
+    scanN8nPackage(join(root, N8N_PACKAGE), n8n.unpacked).then((legs) => `n8n scanner, no findings: ${legs.join('; ')}`),
+    ...nodes.map((node) => onNode(node, library, withCli, cli.manifest.version)),
+  ]);
   for (const outcome of outcomes) if (outcome.status === 'fulfilled') say(outcome.value);
+  const failed = outcomes.filter((outcome) => outcome.status === 'rejected');
   if (failed.length > 0) throw new Error(failed.map((outcome) => outcome.reason?.message ?? outcome.reason).join('\n\n'));
 
   say(`passed in ${((performance.now() - started) / 1000).toFixed(0)} s`);
