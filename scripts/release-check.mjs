@@ -3,8 +3,9 @@
  * packs every package as `npm publish` would, checks what each tarball holds, installs them into
  * empty projects, and on the oldest and newest Node the packages support: imports and requires
  * the library, runs the core README's example, type-checks a TypeScript consumer, runs the CLI's
- * --help and a `sync --once` against its embedded sandbox; and runs the lint legs of n8n's
- * community-package scanner on the n8n tarball. Any problem fails it (exit 1), saying what.
+ * --help and a `sync --once` against its embedded sandbox; runs the lint legs of n8n's
+ * community-package scanner on the n8n tarball; and builds the Zapier zips, which must hold the
+ * LICENSE too. Any problem fails it (exit 1), saying what.
  * The pieces are in scripts/release-check/.
  */
 import { readFile, rm, mkdtemp } from 'node:fs/promises';
@@ -19,6 +20,7 @@ import { N8N_PACKAGE, packAll, WORKSPACES } from './release-check/pack.mjs';
 import { run } from './release-check/run.mjs';
 import { describeFiles, tarballProblems } from './release-check/tarball-rules.mjs';
 import { checkTypes } from './release-check/types.mjs';
+import { checkZapierZips } from './release-check/zapier-zips.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const started = performance.now();
@@ -46,6 +48,7 @@ try {
   const outcomes = await Promise.allSettled([
     checkTypes(root, library).then((cases) => `TypeScript consumers type-check: ${cases.join(', ')}`),
     scanN8nPackage(join(root, N8N_PACKAGE), n8n.unpacked).then((legs) => `n8n scanner, no findings: ${legs.join('; ')}`),
+    checkZapierZips(root).then((zips) => `Zapier zips hold the LICENSE: ${zips.join(', ')}`),
     ...nodes.map((node) => onNode(node, library, withCli, cli.manifest.version)),
   ]);
   for (const outcome of outcomes) if (outcome.status === 'fulfilled') say(outcome.value);
