@@ -1,7 +1,7 @@
 /**
  * `npm run release:check`: the published packages as a stranger gets them. Builds from clean,
  * packs every package as `npm publish` would, checks what each tarball holds, installs them into
- * empty projects, and on the oldest and newest Node the packages support: imports and requires
+ * empty projects, and on the lowest Node of each `engines` range and the newest release: imports and requires
  * the library, runs the core README's example, type-checks a TypeScript consumer, runs the CLI's
  * --help and a `sync --once` against its embedded sandbox; runs the lint legs of n8n's
  * community-package scanner on the n8n tarball; and builds the Zapier zips, which must hold the
