@@ -8,20 +8,15 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from './run.mjs';
 
-const CONSUMER = `import { ConfigError, Poller, verifyWebhook, type EventEnvelope, type SyncState } from '@eventsync/core';
-import { createNodeClient, FileCursorStore, NdjsonFileSink, stoppableSleep, type NodeClient } from '@eventsync/core/node';
+const CONSUMER = `import { ConfigError, SyncEngine, verifyWebhook, type EventEnvelope, type EventStorage } from '@eventsync/core';
+import { createNodeClient, NdjsonFileStorage, stoppableSleep, type NodeClient } from '@eventsync/core/node';
 import { startSandbox, type Sandbox } from '@eventsync/sandbox';
 
 export async function check(box: Sandbox): Promise<EventEnvelope[]> {
   const client: NodeClient = createNodeClient({ baseUrl: box.url, apiKey: box.apiKey });
-  const poller = new Poller({
-    feed: client.events,
-    sink: new NdjsonFileSink('events.ndjson'),
-    store: new FileCursorStore<SyncState<number>>('state.json'),
-    now: Date.now,
-    sleep: stoppableSleep,
-  });
-  await poller.open();
+  const storage: EventStorage = new NdjsonFileStorage({ path: 'events.ndjson', stateDir: 'state' });
+  const engine = await SyncEngine.open({ feed: client.events, storage, now: Date.now, sleep: stoppableSleep });
+  await engine.drainUntil(Date.now());
   verifyWebhook({ settings: client.config.signature, rawBody: Buffer.from('{}'), headers: {}, secrets: 'secret' });
   if (new ConfigError('example', 'baseUrl').setting !== 'baseUrl') throw new Error('unreachable');
   return client.events.latest(1);

@@ -7,8 +7,8 @@ import * as node from '@eventsync/core/node';
 import * as sandbox from '@eventsync/sandbox';
 
 const expected = [
-  [core, ['EventsyncClient', 'EventsFeed', 'CheckpointTracker', 'Poller', 'Records', 'Subscriptions', 'verifyWebhook', 'signWebhook', 'ConfigError']],
-  [node, ['createNodeClient', 'RollingWindowLimiter', 'RedisRateLog', 'FileCursorStore', 'NdjsonFileSink', 'startWebhookReceiver', 'stoppableSleep']],
+  [core, ['EventsyncClient', 'EventsFeed', 'CheckpointTracker', 'SyncEngine', 'pollOnce', 'Records', 'Subscriptions', 'verifyWebhook', 'signWebhook', 'ConfigError']],
+  [node, ['createNodeClient', 'RollingWindowLimiter', 'RedisRateLog', 'NdjsonFileStorage', 'OutputStorage', 'startWebhookReceiver', 'stoppableSleep']],
   [sandbox, ['startSandbox']],
 ];
 for (const [module, names] of expected) for (const name of names) assert.equal(typeof module[name], 'function', `${name} is not exported`);
