@@ -2,8 +2,7 @@
 // sandbox: the poll must write every event exactly once, and its webhook handler must take a
 // signed delivery and refuse a tampered one.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { deliveryHeaders, getPreset } from '@eventsync/core';
@@ -20,7 +19,10 @@ await writeFile(example, code);
 const box = await startSandbox({ backlog: { count: 300, spanMs: 3_600_000 }, generator: false, policies: false, visibilityLagMs: 0 });
 const secret = 'whsec_release_check';
 Object.assign(process.env, { EVENTSYNC_BASE_URL: box.url, EVENTSYNC_API_KEY: box.apiKey, EVENTSYNC_WEBHOOK_SECRET: secret });
-process.chdir(await mkdtemp(join(tmpdir(), 'eventsync-readme-')));
+// Its files (events.ndjson, state/) go in the project too, which the release check removes.
+const workDir = join(project, `readme-run-${process.version}`);
+await mkdir(workDir, { recursive: true });
+process.chdir(workDir);
 try {
   const { onDelivery } = await import(pathToFileURL(example).href);
   const ids = (await readFile('events.ndjson', 'utf8')).trim().split('\n').map((line) => JSON.parse(line).id);
