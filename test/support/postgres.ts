@@ -48,9 +48,14 @@ function binary(name: string): string {
   return versions[0] ? join(root, versions[0], 'bin', name) : name;
 }
 
+/** The command line that runs a server binary as the server's user. */
+function serverCommand(name: string, args: readonly string[]): [string, string[]] {
+  return asRoot ? ['runuser', ['-u', SUPERUSER, '--', binary(name), ...args]] : [binary(name), [...args]];
+}
+
 /** Runs a server binary as the server's user; `cwd` must be a folder that user may enter. */
 async function asServer(name: string, args: string[], cwd: string): Promise<void> {
-  const [file, argv] = asRoot ? ['runuser', ['-u', SUPERUSER, '--', binary(name), ...args]] : [binary(name), args];
+  const [file, argv] = serverCommand(name, args);
   try {
     await run(file, argv, { cwd });
   } catch (error) {
@@ -70,61 +75,71 @@ const randomSecret = () => randomBytes(12).toString('hex');
 
 export async function startPostgres(): Promise<PostgresServer> {
   const dir = await mkdtemp(join(tmpdir(), 'eventsync-pg-'));
-  const owner = serverOwner();
-  await chown(dir, owner.uid, owner.gid);
   const data = join(dir, 'data');
-  const adminPassword = randomSecret();
-  const password = randomSecret();
-  const passwordFile = join(dir, 'superuser-password');
-  await writeFile(passwordFile, adminPassword, { mode: 0o600 });
-  await chown(passwordFile, owner.uid, owner.gid);
-  // --no-sync: a throwaway cluster need not survive a power cut; the server itself still fsyncs.
-  await asServer('initdb', ['-D', data, `--username=${SUPERUSER}`, `--pwfile=${passwordFile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--no-locale', '--no-sync'], dir);
-  await rm(passwordFile);
-
-  const port = await listen(dir, data);
-  let running = true;
+  let running = false;
   const stopNow = () => {
-    if (running) execFileSync(asRoot ? 'runuser' : binary('pg_ctl'), [...(asRoot ? ['-u', SUPERUSER, '--', binary('pg_ctl')] : []), '-D', data, '-m', 'immediate', 'stop'], { cwd: dir, stdio: 'ignore' });
+    if (!running) return;
+    running = false;
+    const [file, argv] = serverCommand('pg_ctl', ['-D', data, '-m', 'immediate', 'stop']);
+    execFileSync(file, argv, { cwd: dir, stdio: 'ignore' });
   };
   // A test process that ends without stop() (a failed hook) must not leave a server behind.
   process.once('exit', stopNow);
-
-  const admin = new pg.Client({ connectionString: `postgres://${SUPERUSER}:${adminPassword}@127.0.0.1:${port}/postgres` });
-  await admin.connect();
   try {
-    await admin.query(`CREATE ROLE ${ROLE} LOGIN PASSWORD '${password}'`);
-    await admin.query(`CREATE DATABASE ${DATABASE} OWNER ${ROLE}`);
-  } finally {
-    await admin.end();
-  }
+    const owner = serverOwner();
+    await chown(dir, owner.uid, owner.gid);
+    const adminPassword = randomSecret();
+    const password = randomSecret();
+    const passwordFile = join(dir, 'superuser-password');
+    await writeFile(passwordFile, adminPassword, { mode: 0o600 });
+    await chown(passwordFile, owner.uid, owner.gid);
+    // --no-sync: a throwaway cluster need not survive a power cut; the server itself still fsyncs.
+    await asServer('initdb', ['-D', data, `--username=${SUPERUSER}`, `--pwfile=${passwordFile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--no-locale', '--no-sync'], dir);
+    await rm(passwordFile);
+    const port = await listen(dir, data);
+    running = true;
 
-  const urlOf = (database: string) => `postgres://${ROLE}:${password}@127.0.0.1:${port}/${database}`;
-  const adminUrl = `postgres://${SUPERUSER}:${adminPassword}@127.0.0.1:${port}/${DATABASE}`;
-  return {
-    url: urlOf(DATABASE),
-    adminUrl,
-    port,
-    dir,
-    owner,
-    async createDatabase(name) {
-      const client = new pg.Client({ connectionString: adminUrl });
-      await client.connect();
-      try {
-        await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)} OWNER ${ROLE}`);
-      } finally {
-        await client.end();
-      }
-      return urlOf(name);
-    },
-    async stop() {
-      if (!running) return;
-      await asServer('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop'], dir);
-      running = false;
-      process.off('exit', stopNow);
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+    const admin = new pg.Client({ connectionString: `postgres://${SUPERUSER}:${adminPassword}@127.0.0.1:${port}/postgres` });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE ROLE ${ROLE} LOGIN PASSWORD '${password}'`);
+      await admin.query(`CREATE DATABASE ${DATABASE} OWNER ${ROLE}`);
+    } finally {
+      await admin.end();
+    }
+
+    const urlOf = (database: string) => `postgres://${ROLE}:${password}@127.0.0.1:${port}/${database}`;
+    const adminUrl = `postgres://${SUPERUSER}:${adminPassword}@127.0.0.1:${port}/${DATABASE}`;
+    return {
+      url: urlOf(DATABASE),
+      adminUrl,
+      port,
+      dir,
+      owner,
+      async createDatabase(name) {
+        const client = new pg.Client({ connectionString: adminUrl });
+        await client.connect();
+        try {
+          await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)} OWNER ${ROLE}`);
+        } finally {
+          await client.end();
+        }
+        return urlOf(name);
+      },
+      async stop() {
+        if (!running) return;
+        await asServer('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop'], dir);
+        running = false;
+        process.off('exit', stopNow);
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    stopNow();
+    process.off('exit', stopNow);
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
 }
 
 /**
