@@ -215,13 +215,18 @@ describe('PostgresStorage', () => {
     }
   });
 
-  it('keeps to its schema and table prefix', async () => {
-    const store = storage(freshSource(), { schema: 'sync data', tablePrefix: 'es_' });
-    await store.open();
-    await store.commit(madeEvents(1), null);
-    expect(store.description).toMatch(/, table sync data\.es_events$/);
-    const { rows } = await admin.query(`SELECT count(*)::int AS n FROM "sync data".es_events`);
-    expect(rows[0].n).toBe(1);
+  it('keeps to its schema and table prefix: plain names as SQL reads them unquoted, others exactly', async () => {
+    const plain = storage(freshSource(), { schema: 'Reporting', tablePrefix: 'Mirror_' });
+    await plain.open();
+    await plain.commit(madeEvents(2), null);
+    expect(plain.description).toMatch(/, table reporting\.mirror_events$/);
+    expect((await admin.query('SELECT count(*)::int AS n FROM Reporting.Mirror_events')).rows[0].n).toBe(2);
+
+    const quoted = storage(freshSource(), { schema: 'Sync Data', tablePrefix: 'es_' });
+    await quoted.open();
+    await quoted.commit(madeEvents(1), null);
+    expect(quoted.description).toMatch(/, table Sync Data\.es_events$/);
+    expect((await admin.query('SELECT count(*)::int AS n FROM "Sync Data".es_events')).rows[0].n).toBe(1);
   });
 });
 

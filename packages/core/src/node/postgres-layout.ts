@@ -63,9 +63,17 @@ const SHAPES: Readonly<Record<TableRole, TableShape>> = {
 
 /** Longest prefix whose table and index names stay within Postgres's 63 bytes. */
 const MAX_PREFIX = 30;
+/** A name SQL accepts without quotes. */
+const PLAIN_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export class PostgresLayout {
-  /** Table names as stored in the catalog, unquoted. */
+  /**
+   * As the catalog stores them. A plain name is taken as SQL takes it unquoted, in lowercase,
+   * so that `SELECT ... FROM Reporting.MyApp_events` finds the tables; any other schema name
+   * is used exactly as given.
+   */
+  readonly schema: string;
+  readonly prefix: string;
   readonly names: Readonly<Record<TableRole, string>>;
   /** Qualified and quoted, for SQL text. */
   readonly events: string;
@@ -73,15 +81,14 @@ export class PostgresLayout {
   readonly migrations: string;
 
   /** @throws ConfigError for a schema or prefix Eventsync will not name tables with. */
-  constructor(
-    readonly schema: string,
-    readonly prefix: string,
-  ) {
-    if (!/^[a-z_][a-z0-9_]*$/.test(prefix) || prefix.length > MAX_PREFIX) {
-      throw new ConfigError(`the table prefix "${prefix}" must be at most ${MAX_PREFIX} lowercase letters, digits and underscores, not starting with a digit`, 'tablePrefix');
+  constructor(schema: string, prefix: string) {
+    if (!PLAIN_NAME.test(prefix) || prefix.length > MAX_PREFIX) {
+      throw new ConfigError(`the table prefix "${prefix}" must be at most ${MAX_PREFIX} letters, digits and underscores, not starting with a digit`, 'tablePrefix');
     }
     if (schema === '' || Buffer.byteLength(schema) > 63) throw new ConfigError(`the schema name "${schema}" must be 1 to 63 bytes long`, 'schema');
-    this.names = { events: `${prefix}events`, checkpoints: `${prefix}checkpoints`, migrations: `${prefix}migrations` };
+    this.schema = PLAIN_NAME.test(schema) ? schema.toLowerCase() : schema;
+    this.prefix = prefix.toLowerCase();
+    this.names = { events: `${this.prefix}events`, checkpoints: `${this.prefix}checkpoints`, migrations: `${this.prefix}migrations` };
     this.events = this.qualified(this.names.events);
     this.checkpoints = this.qualified(this.names.checkpoints);
     this.migrations = this.qualified(this.names.migrations);
