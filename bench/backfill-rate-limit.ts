@@ -3,8 +3,8 @@
  * needs the previous page's cursor), under `read:20/1s`. The yardstick is the true minimum of
  * that work (`minimumMs`), from a round trip measured in the same run against the same
  * sandbox. The client should come within 5 % of it and receive no 429 once it knows the
- * policy. Baseline: a loop written like seed 000's `fetchWithRetry` (fire, and on a 429 sleep
- * Retry-After, up to 3 times).
+ * policy. Baseline: the `fetchWithRetry` loop vendors' examples show (fire, and on a 429
+ * sleep Retry-After, up to 3 times).
  */
 import axios from 'axios';
 import { createNodeClient } from '@eventsync/core/node';

@@ -53,7 +53,7 @@ async function chaosRun(options: ChaosOptions): Promise<{ fullDiskStops: number 
   const box = await startSandbox({
     seed: 2026,
     now: () => Date.now() + options.serverOffsetMs,
-    visibilityLagMs: 1_000,
+    // The API's own 10 s visibility lag, with the default 15 s look-back.
     policies: { read: 'read:3000/1m', write: 'write:3000/1m' },
     faults: { unavailableRate: 0.05, rateLimitStormRate: 0.05, stormRetryAfterSeconds: 1, latencyMs: [0, 5] },
     webhooks: { timeScale: 0.001, faults: { dropRate: 0.3, duplicateRate: 0.1, delayMs: [0, 300] } },
@@ -73,7 +73,6 @@ async function chaosRun(options: ChaosOptions): Promise<{ fullDiskStops: number 
     '--listen', String(port),
     '--out', out,
     '--state-dir', join(dir, 'state'),
-    '--lookback', '2s',
     '--poll-interval', '1s',
     '--health-interval', '1s',
     '--rate-limit', 'read:3000/1m',

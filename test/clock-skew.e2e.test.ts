@@ -15,7 +15,7 @@ afterEach(async () => {
   sandbox = undefined;
 });
 
-/** Sandbox lag 2 s, look-back 3 s: the contract's 10 s and the default 15 s, in less time. */
+/** Sandbox lag 2 s, look-back 3 s: the API's 10 s and the default 15 s, in less time. */
 const FLAGS = ['--lookback', '3s', '--poll-interval', '200ms', '--no-status', '--rate-limit', 'read:100000/1m'];
 
 describe('eventsync sync with a clock that disagrees with the API', () => {

@@ -1,7 +1,8 @@
 /**
- * Contract §4: several integrations sharing one key share one budget. Two `eventsync sync`
- * processes on the same key, each told the true policy: with the Redis-backed limiter they
- * never exceed it together; without it (the control) they do.
+ * Several integrations sharing one key share one budget
+ * (docs/api-contract.md, Rate limits). Two `eventsync sync` processes on the same key, each
+ * told the true policy: with the Redis-backed limiter they never exceed it together; without
+ * it (the control) they do.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
@@ -46,7 +47,7 @@ async function twoSyncsAtOnce(shared: boolean): Promise<{ refused: number; files
   const results = await Promise.all(
     dirs.map((dir) =>
       runCli(
-        ['sync', '--once', '--data-dir', dir, '--lookback', '1s', '--no-status', '--rate-limit', 'read:10/1s', ...(shared ? ['--shared-limiter', redisUrl] : [])],
+        ['sync', '--once', '--data-dir', dir, '--lookback', '1s', '--no-status', '--rate-limit', 'read:10/1s', '--budget-share', '1', ...(shared ? ['--shared-limiter', redisUrl] : [])],
         env,
       ),
     ),

@@ -14,7 +14,7 @@ afterEach(async () => {
   sandbox = undefined;
 });
 
-/** Sandbox lag 2 s, client look-back 3 s: the same relation as the contract's 10 s and the default 15 s, in less time. */
+/** Sandbox lag 2 s, client look-back 3 s: the same relation as the API's 10 s and the default 15 s, in less time. */
 const LAG_MS = 2_000;
 const SYNC_FLAGS = ['--lookback', '3s', '--poll-interval', '200ms', '--no-status', '--rate-limit', 'read:100000/1m'];
 

@@ -11,7 +11,7 @@ import { SubscriptionFile, type SavedSubscription } from './subscription-file.js
 
 export interface WebhookChannelOptions {
   readonly client: EventsyncClient;
-  readonly poller: SyncEngine<number | undefined>;
+  readonly poller: SyncEngine;
   readonly port: number;
   /** Where the API should deliver, when not the receiver's own URL (a tunnel, a proxy). */
   readonly publicUrl?: string;

@@ -1,11 +1,11 @@
 /**
  * Every fact about the API that varies by vendor variant lives here and nowhere else:
  * event types, header names, base paths, default rate-limit policies and the presets of
- * api-contract.md §10. The sandbox imports these so that server and client cannot drift.
+ * docs/api-contract.md, Variants. The sandbox imports these so that server and client cannot drift.
  */
 import { ConfigError } from './errors.js';
 
-/** The ten v1 event types (seed 003), lower-case and case-sensitive. */
+/** The ten v1 event types, lower-case and case-sensitive (docs/api-contract.md, Event envelope and types). */
 export const EVENT_TYPES = [
   'lead.created',
   'customer.created',
@@ -26,14 +26,14 @@ export function isEventType(value: string): value is EventType {
   return (EVENT_TYPES as readonly string[]).includes(value);
 }
 
-/** How long after its `created_at` an event may first appear in the feed (contract §5). */
+/** How long after its `created_at` an event may first appear in the feed (docs/api-contract.md, Visibility lag). */
 export const VISIBILITY_LAG_MS = 10_000;
-/** Events older than this are gone from the feed (contract §5). */
+/** Events older than this are gone from the feed (docs/api-contract.md, Events feed). */
 export const RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 /** Page size bounds of every list endpoint. */
 export const PAGE_LIMIT_MAX = 100;
 export const PAGE_LIMIT_DEFAULT = 50;
-/** `POST /customers/batch` takes at most this many customers (seed 002). */
+/** `POST /customers/batch` takes at most this many customers (docs/api-contract.md, Records). */
 export const BATCH_MAX = 100;
 
 export type AuthStyle = 'x-api-key' | 'bearer';
@@ -43,7 +43,7 @@ export type SignatureScheme = (typeof SIGNATURE_SCHEMES)[number];
 /** Requests are counted against one of these buckets; a preset maps both to one bucket when the API has a single budget. */
 export type BucketKind = 'read' | 'write';
 
-/** Tools that may own a subscription (contract §7); others cannot change its URL or events. */
+/** Tools that may own a subscription (docs/api-contract.md, Webhook subscriptions); others cannot change its URL or events. */
 export const MANAGED_BY = ['zapier', 'n8n', 'make', 'eventsync'] as const;
 export type ManagedBy = (typeof MANAGED_BY)[number];
 
@@ -88,7 +88,7 @@ export function formatPolicy(policy: RateLimitPolicy): string {
   return `${policy.bucket}:${policy.limit}/${window}`;
 }
 
-/** Header names and signing rules of one webhook signature scheme (contract §9). */
+/** Header names and signing rules of one webhook signature scheme (docs/api-contract.md, Signatures). */
 export interface SignatureSettings {
   readonly scheme: SignatureScheme;
   /** Header carrying the signature(s). */
@@ -130,7 +130,7 @@ export const SIGNATURE_DEFAULTS: Record<SignatureScheme, SignatureSettings> = {
   },
 };
 
-/** Everything that distinguishes one vendor variant from another (contract §10). */
+/** Everything that distinguishes one vendor variant from another (docs/api-contract.md, Variants). */
 export interface Preset {
   readonly name: PresetName;
   readonly description: string;
@@ -141,14 +141,14 @@ export interface Preset {
   readonly keyPrefix: string;
   /** Policy per bucket kind; a single shared budget maps both kinds to the same bucket name. */
   readonly policies: Readonly<Record<BucketKind, RateLimitPolicy>>;
-  /** Whose budget a request spends: each key its own (contract §4), or the whole tenant's (seed 002). */
+  /** Whose budget a request spends: each key its own, or the whole tenant's (the `psa` variant; docs/api-contract.md, Rate limits). */
   readonly budgetPer: 'key' | 'tenant';
   /** Path of the subscriptions collection under the base path. */
   readonly subscriptionsPath: string;
   /** What this vendor calls the `records:write` scope, for messages that name it. */
   readonly recordsScopeName: string;
   readonly signature: SignatureSettings;
-  /** Delays between webhook delivery attempts, in ms (contract §8). */
+  /** Delays between webhook delivery attempts, in ms (docs/api-contract.md, Deliveries). */
   readonly retryScheduleMs: readonly number[];
 }
 
@@ -159,13 +159,13 @@ export const DEFAULT_PRESET: PresetName = 'integration';
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DEFAULT_POLICIES = { read: parsePolicy('read:60/1m'), write: parsePolicy('write:30/1m') } as const;
-/** Seed 004's retry schedule: 1m, 5m, 30m, 2h, 6h, 24h. */
+/** The partner API's retry schedule, which most variants share: 1m, 5m, 30m, 2h, 6h, 24h. */
 const FULL_RETRY_SCHEDULE = [MINUTE, 5 * MINUTE, 30 * MINUTE, 2 * HOUR, 6 * HOUR, 24 * HOUR];
 
 export const PRESETS: Readonly<Record<PresetName, Preset>> = {
   integration: {
     name: 'integration',
-    description: 'seed 003: X-Api-Key, scopes, /api/v1/events, timestamped signatures (the default)',
+    description: 'Integration API (the default): key in X-Api-Key, base path /api/v1, timestamped signatures',
     basePath: '/api/v1',
     authStyle: 'x-api-key',
     requestIdHeader: 'X-Request-Id',
@@ -179,7 +179,7 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = {
   },
   ventryx: {
     name: 'ventryx',
-    description: 'seeds 000/001: Bearer, Ventryx-Request-Id, /v1/webhooks, sha256= body signatures',
+    description: 'Ventryx: Bearer key, base path /v1, Ventryx-Request-Id, sha256= body signatures',
     basePath: '/v1',
     authStyle: 'bearer',
     requestIdHeader: 'Ventryx-Request-Id',
@@ -194,12 +194,12 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = {
       deliveryIdHeader: 'Ventryx-Delivery',
       eventTypeHeader: 'Ventryx-Event',
     },
-    // Seed 001: "up to 5 attempts over ~2 hours".
+    // Ventryx retries "up to 5 attempts over ~2 hours".
     retryScheduleMs: [MINUTE, 5 * MINUTE, 30 * MINUTE, 90 * MINUTE],
   },
   psa: {
     name: 'psa',
-    description: 'seed 002: one 500/10m rolling window per tenant, batch writes of 100',
+    description: 'PSA platform: Bearer key, one budget of 500 calls per 10 minutes for the whole tenant, batch writes of 100',
     basePath: '/api/v1',
     authStyle: 'bearer',
     requestIdHeader: 'X-Request-Id',
@@ -213,7 +213,7 @@ export const PRESETS: Readonly<Record<PresetName, Preset>> = {
   },
   partner: {
     name: 'partner',
-    description: 'seed 004: Bearer, /api/v1/partner, X-VC-Timestamp/X-VC-Signature, 5-minute replay window',
+    description: 'Partner API: Bearer key, base path /api/v1/partner, X-VC-Timestamp/X-VC-Signature, 5-minute replay window',
     basePath: '/api/v1/partner',
     authStyle: 'bearer',
     requestIdHeader: 'X-Request-Id',
@@ -306,7 +306,7 @@ export function resolveConfig(config: ClientConfig): ResolvedConfig {
     throw new ConfigError('an API key is required', 'apiKey');
   }
   if (/\s/.test(config.apiKey)) {
-    // Seed 003: keys "copied incorrectly (truncated or extra spaces)" are a classic 401.
+    // Keys "copied incorrectly (truncated or extra spaces)" are a classic 401.
     throw new ConfigError('the API key contains white space; re-copy it from where it was issued', 'apiKey');
   }
   const basePath = normaliseBasePath(config.basePath ?? preset.basePath);
@@ -367,7 +367,7 @@ function normaliseBasePath(path: string): string {
   return trimmed.startsWith('/') ? trimmed : `/${trimmed}`;
 }
 
-/** `live`, `test` or `unknown`, from the `<prefix>_live_` / `<prefix>_test_` key format (contract §2). */
+/** `live`, `test` or `unknown`, from the `<prefix>_live_` / `<prefix>_test_` key format (docs/api-contract.md, Authentication and scopes). */
 export function keyMode(apiKey: string): 'live' | 'test' | 'unknown' {
   if (/^[a-z0-9]+_live_/i.test(apiKey)) return 'live';
   if (/^[a-z0-9]+_test_/i.test(apiKey)) return 'test';

@@ -158,7 +158,7 @@ export class NetworkError extends EventsyncError {
   }
 }
 
-/** The API answered 2xx with a body that is not the JSON the contract promises. */
+/** The API answered 2xx with a body that is not the JSON it promises (docs/api-contract.md). */
 export class ResponseFormatError extends EventsyncError {}
 
 /**

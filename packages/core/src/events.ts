@@ -1,5 +1,5 @@
 /**
- * The events feed (contract §5): pages over since/until/type/limit/order, following the
+ * The events feed (docs/api-contract.md, Events feed): pages over since/until/type/limit/order, following the
  * server's opaque cursor. `pages()` asks for page n+1 as soon as page n arrives, so the
  * caller's work on a page (writing it to a sink) overlaps the next round trip.
  */
@@ -44,7 +44,7 @@ export class EventsFeed {
       method: 'GET',
       path: '/events',
       ...(signal ? { signal } : {}),
-      // A cursor carries the filters; sent alone, it cannot disagree with them (contract §5).
+      // A cursor carries the filters; sent alone, it cannot disagree with them.
       query: cursor ? { cursor } : toQuery(query),
     });
     return { events: page.data, hasMore: page.has_more, nextCursor: page.next_cursor, requestedAt, serverTime };

@@ -1,6 +1,7 @@
 /**
- * What actions create (contract §6). Every POST carries an Idempotency-Key, generated
- * unless the caller passes one, so that a retried create never makes a second record.
+ * What actions create (docs/api-contract.md, Records). Every POST carries an
+ * Idempotency-Key, generated unless the caller passes one, so that a retried create never
+ * makes a second record.
  */
 import type { ApiClient } from './client.js';
 import { BATCH_MAX, PAGE_LIMIT_MAX } from './config.js';
@@ -57,7 +58,7 @@ export class Records {
     return this.api.request<Note>({ method: 'POST', path: `/customers/${pathId(customerId, 'customerId')}/notes`, body: { body }, ...options });
   }
 
-  /** Up to 100 customers in one write request (seed 002's batch endpoint). */
+  /** Up to 100 customers in one write request (`POST /customers/batch`). */
   async batchCreateCustomers(customers: readonly CustomerInput[], options: WriteOptions = {}): Promise<Customer[]> {
     if (customers.length === 0 || customers.length > BATCH_MAX) {
       throw new InvalidInputError(`a batch holds 1 to ${BATCH_MAX} customers, got ${customers.length}; split it`, 'customers');

@@ -5,7 +5,7 @@
  * comparison false, so a delivery signed hours ago was accepted. Every wrong type ends here
  * in an InvalidInputError naming the argument; messages never show a secret's value.
  */
-import { SIGNATURE_DEFAULTS, type SignatureScheme, type SignatureSettings } from './config.js';
+import { SIGNATURE_DEFAULTS, SIGNATURE_SCHEMES, type SignatureScheme, type SignatureSettings } from './config.js';
 import { InvalidInputError } from './errors.js';
 import type { DeliveryInput, HeaderBag, RawBody } from './signatures.js';
 
@@ -60,7 +60,7 @@ function checkTolerance(tolerance: unknown, field: string): void {
   throw new InvalidInputError(`${field} must be a number of seconds, 0 or more (0 turns the replay window off); got ${kind(tolerance)}`, field);
 }
 
-const SCHEMES = Object.keys(SIGNATURE_DEFAULTS) as SignatureScheme[];
+const SCHEMES: readonly string[] = SIGNATURE_SCHEMES;
 
 function checkSettings(settings: unknown): SignatureSettings {
   if (typeof settings === 'string' && (SCHEMES as string[]).includes(settings)) return SIGNATURE_DEFAULTS[settings as SignatureScheme];

@@ -1,7 +1,7 @@
 /**
  * Watches the sync's own subscription. The circuit breaker disables it silently after 20
- * failed deliveries (seed 004: "the only way to learn is by polling"); the watch notices,
- * says so loudly, re-enables it, and wakes the poller so the gap is filled from the
+ * failed deliveries (the only way to learn of it is by polling); the watch notices,
+ * says so loudly, re-enables it, and wakes the engine so the gap is filled from the
  * checkpoint at once rather than at the next slow poll.
  */
 import { NotFoundError } from './errors.js';

@@ -1,6 +1,7 @@
 /**
- * Tool-managed webhook subscriptions (contract §7). The secret comes back from `create`
- * once, to the caller and nowhere else: the API never shows it again.
+ * Tool-managed webhook subscriptions (docs/api-contract.md, Webhook subscriptions). The
+ * secret comes back from `create` once, to the caller and nowhere else: the API never
+ * shows it again.
  */
 import type { ApiClient } from './client.js';
 import { PAGE_LIMIT_MAX } from './config.js';

@@ -1,4 +1,4 @@
-/** The shapes on the wire (api-contract.md §2, §5, §6), shared by client and sandbox. */
+/** The shapes on the wire (docs/api-contract.md), shared by client and sandbox. */
 import type { ManagedBy, Scope } from './config.js';
 
 /** The event envelope, identical in the feed and in webhook deliveries. */
@@ -76,7 +76,7 @@ export interface BatchResult {
   readonly data: Customer[];
 }
 
-/** `GET /events` parameters (contract §5). */
+/** `GET /events` parameters (docs/api-contract.md, Events feed). */
 export interface EventQuery {
   /** Inclusive, ISO 8601. */
   readonly since?: string;
@@ -88,7 +88,7 @@ export interface EventQuery {
   readonly order?: 'asc' | 'desc';
 }
 
-/** A webhook subscription as the API shows it (contract §7): everything but the secret. */
+/** A webhook subscription as the API shows it (docs/api-contract.md, Webhook subscriptions): everything but the secret. */
 export interface Subscription {
   readonly id: string;
   readonly url: string;

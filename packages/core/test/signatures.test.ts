@@ -18,7 +18,7 @@ const SECRET = 'whsec_' + Buffer.from('unit-test-secret-not-real').toString('bas
 const BODY = Buffer.from('{"id":"evt_1","type":"customer.created","created_at":"2026-04-03T09:15:00.000Z","data":{}}');
 
 function signedHeaders(scheme: SignatureScheme, options: { secrets?: string[]; timestamp?: number; body?: Buffer } = {}) {
-  // Each scheme with the header names of a real variant: X-VC-* (seed 004), Ventryx-Signature (seed 001).
+  // Each scheme with the header names of a real variant: X-VC-* (partner), Ventryx-Signature (ventryx).
   const settings = { timestamped: PRESETS.partner.signature, body: PRESETS.ventryx.signature, 'standard-webhooks': SIGNATURE_DEFAULTS['standard-webhooks'] }[scheme];
   const headers = deliveryHeaders(settings, {
     secrets: options.secrets ?? [SECRET],

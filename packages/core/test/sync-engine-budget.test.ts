@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { EventsyncClient, SyncEngine } from '@eventsync/core';
 import { LaggingFeed } from './lagging-feed.js';
-import { MemorySink, MemoryStore } from './memory-sync.js';
+import { MemoryStorage } from './memory-sync.js';
 
 const START = Date.parse('2026-04-03T09:00:00.000Z');
 
@@ -24,12 +24,11 @@ async function tail(pollIntervalMs: number, minutes: number, ratePerSecond = 5) 
     { baseUrl: 'http://feed.test', apiKey: 'wlcro_test_unit', retry: { maxAttempts: 1 } },
     { transport: feed.transport, now: () => feed.clock, sleep, random: () => 0.5 },
   );
-  const sink = new MemorySink(() => 0.5);
+  const sink = new MemoryStorage();
   let steadyFrom: number | undefined;
-  const poller: SyncEngine<number> = await SyncEngine.open<number>({
+  const poller: SyncEngine = await SyncEngine.open({
     feed: client.events,
-    sink,
-    store: new MemoryStore(),
+    storage: sink,
     now: () => feed.clock,
     sleep,
     pageSize: 100,

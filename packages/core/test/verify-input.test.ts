@@ -2,7 +2,7 @@
  * verifyWebhook as JavaScript callers really call it: no types to stop them forgetting
  * `now`, passing `Date.now` instead of `Date.now()`, a parsed body or a fetch `Headers`.
  * Each careless call must end in a typed error naming the argument, or in a rejection,
- * never in an accepted delivery (contract §9's replay window included).
+ * never in an accepted delivery (the replay window of docs/api-contract.md, Signatures, included).
  */
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';

@@ -1,14 +1,15 @@
 /**
- * The delivery engine (contract §8): when an event commits, every active subscription that
- * wants its type gets a delivery, signed with core's `deliveryHeaders`. A failed attempt is
- * audited, counted and retried on the preset's schedule (scaled by `timeScale`); the
- * circuit breaker turns a subscription off after `circuitBreakerThreshold` failures in a
- * row. Attempts run concurrently, so arrival order is not guaranteed.
+ * The delivery engine (docs/api-contract.md, Deliveries): when an event commits, every
+ * active subscription that wants its type gets a delivery, signed with core's
+ * `deliveryHeaders`. A failed attempt is audited, counted and retried on the preset's
+ * schedule (scaled by `timeScale`); the circuit breaker turns a subscription off after
+ * `circuitBreakerThreshold` failures in a row. Attempts run concurrently, so arrival order
+ * is not guaranteed.
  *
  * Retry waits, the send timeout and injected delays are real time; timestamps (signature,
  * `attempted_at`, `auto_disabled_at`) are the sandbox clock, like every other time it shows.
  */
-import { TEST_EVENT_TYPE, deliveryHeaders, type EventEnvelope } from '@eventsync/core';
+import { TEST_EVENT_TYPE, deliveryHeaders, type EventEnvelope, type TestDelivery } from '@eventsync/core';
 import { CommitWatcher } from './commit-watcher.js';
 import type { StoredEvent } from './event-store.js';
 import type { ResolvedWebhookOptions } from './options.js';
@@ -34,14 +35,6 @@ export interface DeliveryRecord {
   /** `dropped`: never sent; `duplicate`: the second copy of a sent attempt; `tampered`: a body byte changed after signing. */
   fault?: 'dropped' | 'duplicate' | 'tampered';
   error?: string;
-}
-
-/** What the test endpoint answers. */
-export interface TestResult {
-  readonly delivery_id: string;
-  readonly http_status: number | null;
-  readonly duration_ms: number;
-  readonly ok: boolean;
 }
 
 interface Delivery {
@@ -102,7 +95,7 @@ export class DeliveryEngine {
   }
 
   /** Sends a `webhook.test` event to the subscription now, active or not, and waits for that attempt. */
-  async test(subscription: StoredSubscription): Promise<TestResult> {
+  async test(subscription: StoredSubscription): Promise<TestDelivery> {
     const now = this.state.now();
     const envelope: EventEnvelope = {
       id: `evt_${this.ids.next(now)}`,

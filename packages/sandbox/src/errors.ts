@@ -1,6 +1,7 @@
 /**
- * Errors a handler throws to answer with the contract's error body (§3). Throwing keeps
- * handlers linear: validate, look up, act; the server turns the failure into a response.
+ * Errors a handler throws to answer with the API's error body (docs/api-contract.md, Errors).
+ * Throwing keeps handlers linear: validate, look up, act; the server turns the failure into a
+ * response.
  */
 
 export type ErrorCode =
@@ -41,7 +42,13 @@ export function unauthorized(message: string): ApiFailure {
   return new ApiFailure(401, 'unauthorized', message);
 }
 
-/** The §3 body: `code`, `message`, `request_id` first, then the extras. */
+/** `name` is the scope as this variant spells it; `headers` carry the bucket's X-RateLimit-* (a 403 spends budget). */
+export function insufficientScope(name: string, headers: Readonly<Record<string, string>>): ApiFailure {
+  const message = `this API key lacks the ${name} scope; scopes cannot be added to a key, create a new key that has it`;
+  return new ApiFailure(403, 'insufficient_scope', message, { required_scope: name }, headers);
+}
+
+/** The error body: `code`, `message`, `request_id` first, then the extras. */
 export function errorBody(failure: ApiFailure, requestId: string): string {
   return JSON.stringify({
     error: { code: failure.code, message: failure.message, request_id: requestId, ...failure.extra },

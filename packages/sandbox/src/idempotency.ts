@@ -1,10 +1,13 @@
 /**
- * Idempotency-Key on POST (contract §6): a retried create returns the first answer and
- * creates nothing. Only successful answers are remembered, so a request that failed
- * validation can be fixed and sent again under the same key.
+ * Idempotency-Key on POST (docs/api-contract.md, Records): a retried create returns the
+ * first answer and creates nothing. Only successful answers are remembered, so a request
+ * that failed validation can be fixed and sent again under the same key.
  */
+import { ApiFailure, invalidParameter } from './errors.js';
+import type { Reply, RequestContext, Route } from './router.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+const MAX_IDEMPOTENCY_KEY = 255;
 /** Sweep expired entries after this many stores, so memory follows the 24 h window. */
 const SWEEP_EVERY = 1000;
 
@@ -41,6 +44,36 @@ export class IdempotencyStore {
 }
 
 /**
+ * The route's reply, or the stored reply of an earlier request under the same key (marked
+ * `Idempotent-Replayed`). Routes that do not honour the header, and requests without it, just run.
+ */
+export async function idempotentReply(route: Route, context: RequestContext, store: IdempotencyStore): Promise<Reply> {
+  const idempotencyKey = route.idempotent ? headerValue(context, 'idempotency-key') : undefined;
+  if (idempotencyKey === undefined) return route.handle(context);
+  if (idempotencyKey.length > MAX_IDEMPOTENCY_KEY) {
+    throw invalidParameter('Idempotency-Key', `Idempotency-Key must be at most ${MAX_IDEMPOTENCY_KEY} characters`);
+  }
+  const print = fingerprint(context.method, context.path, context.rawBody);
+  const earlier = store.lookup(context.key.key, idempotencyKey, context.now);
+  if (earlier) {
+    if (earlier.fingerprint !== print) {
+      throw new ApiFailure(
+        409,
+        'conflict',
+        'this Idempotency-Key was already used for a different request in the last 24 hours; use a new key for a new request',
+      );
+    }
+    return { status: earlier.status, text: earlier.text, headers: { 'Idempotent-Replayed': 'true' } };
+  }
+  const reply = await route.handle(context);
+  const text = reply.text ?? JSON.stringify(reply.body);
+  if (reply.status >= 200 && reply.status < 300) {
+    store.store(context.key.key, idempotencyKey, { fingerprint: print, status: reply.status, text }, context.now);
+  }
+  return { ...reply, text };
+}
+
+/**
  * What makes two requests "the same": method, path and the body's JSON with keys sorted,
  * so a client that re-serialises the body in another key order is not refused.
  */
@@ -63,4 +96,10 @@ function stableStringify(value: unknown): string {
     return `{${entries.join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
+}
+
+function headerValue(context: RequestContext, name: string): string | undefined {
+  const value = context.headers[name];
+  const text = Array.isArray(value) ? value[0] : value;
+  return text === undefined || text === '' ? undefined : text;
 }

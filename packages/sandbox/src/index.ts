@@ -2,6 +2,7 @@
 export { startSandbox, type Sandbox } from './server.js';
 export type { FaultOptions, GeneratorOptions, SandboxKey, SandboxOptions, WebhookOptions } from './options.js';
 export type { RequestRecord } from './request-log.js';
-export type { DeliveryRecord, TestResult } from './deliveries.js';
+export type { DeliveryRecord } from './deliveries.js';
+export type { TestDelivery as TestResult } from '@eventsync/core';
 export type { ManagedBy, SubscriptionView, SubscriptionWithSecret, DeliveryFailure } from './subscriptions.js';
 export type { WebhookFaultOptions } from './webhook-faults.js';

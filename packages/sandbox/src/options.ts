@@ -7,6 +7,7 @@ import {
   EVENT_TYPES,
   SCOPES,
   SIGNATURE_DEFAULTS,
+  SIGNATURE_SCHEMES,
   resolveSignature,
   VISIBILITY_LAG_MS,
   getPreset,
@@ -42,9 +43,9 @@ export interface FaultOptions {
 export interface WebhookOptions {
   /** Multiplies the preset's retry schedule: default 1; 0.001 turns 1 m into 60 ms. */
   timeScale?: number;
-  /** An attempt not answered (2xx or not) within this is a failure; default 10 s (contract §8). */
+  /** An attempt with no answer within this is a failure; default 10 s (docs/api-contract.md, Deliveries). */
   deliveryTimeoutMs?: number;
-  /** Failures in a row that turn a subscription off; default 20 (contract §8). */
+  /** Failures in a row that turn a subscription off; default 20 (docs/api-contract.md, Deliveries). */
   circuitBreakerThreshold?: number;
   faults?: WebhookFaultOptions;
 }
@@ -73,7 +74,7 @@ export interface SandboxOptions {
   scopes?: Scope[];
   /** More keys the server accepts. */
   keys?: SandboxKey[];
-  /** Default `test`. In `live`, keys containing `_test_` are refused (contract §2). */
+  /** Default `test`. In `live`, `_test_` keys are refused (docs/api-contract.md, Authentication and scopes). */
   environment?: 'test' | 'live';
   /** Default 1. */
   seed?: number;
@@ -195,8 +196,9 @@ function withSignature(preset: Preset, given: Partial<SignatureSettings> | undef
   if (given === undefined) return preset;
   if (typeof given !== 'object' || given === null || Array.isArray(given)) throw new ConfigError('signature must be an object', 'signature');
   const scheme = given.scheme;
-  if (scheme !== undefined && !(Object.keys(SIGNATURE_DEFAULTS) as SignatureScheme[]).includes(scheme)) {
-    throw new ConfigError(`signature.scheme must be one of ${Object.keys(SIGNATURE_DEFAULTS).join(', ')}`, 'signature.scheme');
+  const schemes = SIGNATURE_SCHEMES;
+  if (scheme !== undefined && !schemes.includes(scheme)) {
+    throw new ConfigError(`signature.scheme must be one of ${schemes.join(', ')}`, 'signature.scheme');
   }
   const signature = resolveSignature(preset.signature, given);
   for (const name of ['signatureHeader', 'timestampHeader', 'deliveryIdHeader', 'eventTypeHeader'] as const) {

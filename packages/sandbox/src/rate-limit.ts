@@ -1,8 +1,9 @@
 /**
- * Sliding-log rate limiting per (key, bucket): the exact rolling window of contract §4, so
- * a client that bursts across a window boundary is caught the way a real API would catch
- * it (a fixed window would let twice the limit through). Kinds that name the same bucket
- * (psa's `tenant:500/10m`) share one log and so one budget.
+ * Sliding-log rate limiting per (key, bucket): the exact rolling window the API counts in
+ * (docs/api-contract.md, Rate limits), so a client that bursts across a window boundary is
+ * caught the way a real API would catch it (a fixed window would let twice the limit
+ * through). Kinds that name the same bucket (psa's `tenant:500/10m`) share one log and so
+ * one budget.
  */
 import { formatPolicy, type BucketKind, type RateLimitPolicy } from '@eventsync/core';
 

@@ -4,6 +4,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { BucketKind, Scope } from '@eventsync/core';
+import { ApiFailure } from './errors.js';
 import type { ResolvedKey } from './options.js';
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
@@ -80,6 +81,21 @@ export class Router {
     }
     return allowed.length > 0 ? { kind: 'wrong-method', allowed } : { kind: 'none' };
   }
+}
+
+/** The 405 (with Allow) or 404 for a request no route took; the 404 names the base path when the request missed it. */
+export function routeFailure(match: Exclude<Match, { kind: 'found' }>, method: string, pathname: string, base: string): ApiFailure {
+  if (match.kind === 'wrong-method') {
+    const allowed = match.allowed.join(', ');
+    return new ApiFailure(405, 'method_not_allowed', `${method} is not allowed on ${pathname}; allowed: ${allowed}`, {}, { Allow: allowed });
+  }
+  const hint = isUnder(pathname, base) ? '' : `; this API's paths start with ${base}`;
+  return new ApiFailure(404, 'not_found', `no route ${method} ${pathname}${hint}`);
+}
+
+/** `pathname` is `prefix` itself or below it. */
+export function isUnder(pathname: string, prefix: string): boolean {
+  return pathname === prefix || pathname.startsWith(`${prefix}/`);
 }
 
 function split(path: string): string[] {

@@ -1,8 +1,8 @@
 /**
- * Webhook subscriptions (contract §7) and each one's failures audit. Only storage: the
- * routes validate, the delivery engine updates counters. Subscriptions list oldest first
- * by a creation sequence; failures list newest first by their own sequence, so paging
- * stays stable while new ones are added.
+ * Webhook subscriptions (docs/api-contract.md, Webhook subscriptions) and each one's
+ * failures audit. Only storage: the routes validate, the delivery engine updates counters.
+ * Subscriptions list oldest first by a creation sequence; failures list newest first by
+ * their own sequence, so paging stays stable while new ones are added.
  */
 import type { CreatedSubscription, DeliveryFailure, ManagedBy, Subscription } from '@eventsync/core';
 import { isoTime } from './time.js';

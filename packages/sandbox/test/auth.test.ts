@@ -67,7 +67,7 @@ describe('authentication per preset', () => {
     expect(JSON.stringify(answer.body)).not.toContain(wrongKey);
   });
 
-  it('refuses a key revoked after it worked (seed 002: credentials expire)', async () => {
+  it('refuses a key revoked after it worked (keys expire in the psa variant)', async () => {
     const sandbox = await start({ keys: [{ key: 'wlcro_test_second_key_0001', name: 'CI' }] });
     expect((await call(sandbox, 'GET', '/me')).status).toBe(200);
     sandbox.revokeKey(sandbox.apiKey);

@@ -5,7 +5,7 @@ import { call, start } from './helpers.js';
 const HOOK = 'https://hooks.example.com/eventsync';
 
 describe('webhook subscriptions API', () => {
-  it('returns the secret once, on create, and never in list or get (seed 004 path and auth)', async () => {
+  it('returns the secret once, on create, and never in list or get (the partner variant: its path and auth)', async () => {
     const sandbox = await start({ preset: 'partner' });
     const created = await call(sandbox, 'POST', '/webhooks', { body: { url: HOOK, events: ['customer.created', 'invoice.paid'], description: 'CRM sync' } });
     expect(created.status).toBe(201);

@@ -1,5 +1,5 @@
 /** `eventsync events list`: the newest events (or a window), as a table or NDJSON. */
-import type { EventEnvelope, EventQuery } from '@eventsync/core';
+import { PAGE_LIMIT_MAX, type EventEnvelope, type EventQuery } from '@eventsync/core';
 import { createCliClient } from '../cli-client.js';
 import { requireApi, resolveConnection, type ConnectionFlags } from '../connection.js';
 import { parseInstant } from '../durations.js';
@@ -21,7 +21,7 @@ export async function runEventsList(flags: EventsListFlags, io: { env: NodeJS.Pr
   const now = Date.now();
   const query: EventQuery = {
     order: flags.order,
-    limit: Math.min(limit, 100),
+    limit: Math.min(limit, PAGE_LIMIT_MAX),
     ...(flags.since ? { since: parseInstant(flags.since, '--since', now) } : {}),
     ...(flags.until ? { until: parseInstant(flags.until, '--until', now) } : {}),
     ...(flags.types ? { types: flags.types.split(',').map((type) => type.trim()) } : {}),

@@ -7,15 +7,16 @@
  * and a summary. Whatever was started is stopped in reverse order, whatever happens.
  */
 import { join, resolve } from 'node:path';
-import { keyHint, SyncEngine, type ClientConfig, type Sink, type SyncState } from '@eventsync/core';
-import { FileCursorStore, ForwardSink, NdjsonFileSink, NdjsonStreamSink, stoppableSleep, type NodeClient } from '@eventsync/core/node';
+import { keyHint, SyncEngine, type ClientConfig, type EventStorage } from '@eventsync/core';
+import { stoppableSleep, type NodeClient } from '@eventsync/core/node';
 import type { Sandbox } from '@eventsync/sandbox';
 import { createCliClient } from '../cli-client.js';
 import { parseInstant } from '../durations.js';
 import { StatusLine } from '../status-line.js';
 import { startEmbeddedSandbox } from '../sync/embedded-sandbox.js';
 import { checkSameSource, clockOffsetNote, explainRetention, pauseNote, summary } from '../sync/messages.js';
-import { parseSyncSettings, type SinkChoice, type SyncFlags, type SyncSettings } from '../sync/settings.js';
+import { parseSyncSettings, type SyncFlags, type SyncSettings } from '../sync/settings.js';
+import { createStorage } from '../sync/storage.js';
 import { WebhookChannel } from '../webhook-channel.js';
 
 export type { SyncFlags } from '../sync/settings.js';
@@ -28,13 +29,11 @@ export interface SyncIO {
   readonly stopRequested: Promise<void>;
 }
 
-type Position = number | undefined;
-
 /** What one run holds open, closed in reverse by `shutDown`. */
 interface Run {
   sandbox?: Sandbox;
   client?: NodeClient;
-  sink?: Sink<Position>;
+  storage?: EventStorage;
   webhooks?: WebhookChannel;
   statusLine?: StatusLine;
   /** A stop the user asked for, or the end of `--once`: the webhook subscription goes too. */
@@ -53,17 +52,18 @@ export async function runSync(flags: SyncFlags, io: SyncIO): Promise<void> {
     const { config, dataDir } = await connect(settings, flags, io, run);
     const client = (run.client = createCliClient(config, flags, io, settings.budgetShare));
     const stateDir = resolve(flags.stateDir ?? join(dataDir, 'state'));
-    const sink = (run.sink = openSink(settings.sink, dataDir, client, io));
 
     // Fail fast on a wrong URL or key; once syncing, transient failures are waited out instead.
     const me = await client.me({ maxAttempts: 2 });
-    log(`syncing ${me.tenant.slug} as key "${me.key.name}" (${keyHint(client.config.apiKey)}) into ${describeSink(settings.sink, dataDir)}; checkpoint in ${stateDir}`);
+    const defaultSource = `${me.tenant.slug}@${new URL(client.config.baseUrl).host}`;
+    const storage = createStorage(settings.sink, { dataDir, stateDir, client, stdout: io.stdout, tables: settings.tables, defaultSource });
+    log(`syncing ${me.tenant.slug} as key "${me.key.name}" (${keyHint(client.config.apiKey)}) into ${storage.description} (${storage.guarantee}); checkpoint in ${stateDir}`);
     const offsetNote = clockOffsetNote(client);
     if (offsetNote) log(offsetNote);
     // "Now" is the API's: it decides what the feed shows. The upper bound, so --once never stops short.
     const drainTarget = client.api.clock.upperBound();
 
-    const engine = await openEngine(settings, flags, { client, sink, stateDir, log });
+    const engine = await openEngine(settings, flags, { client, storage, stateDir, log }, run);
     void io.stopRequested.then(() => {
       run.clean = true;
       engine.stop();
@@ -106,57 +106,38 @@ async function connect(settings: SyncSettings, flags: SyncFlags, io: SyncIO, run
   return { config: embedded.config, dataDir: embedded.dataDir };
 }
 
-function openSink(choice: SinkChoice, dataDir: string, client: NodeClient, io: SyncIO): Sink<Position> {
-  switch (choice.kind) {
-    case 'forward':
-      return new ForwardSink({ url: choice.url, secret: choice.secret, signature: client.config.signature });
-    case 'stdout':
-      return new NdjsonStreamSink(io.stdout);
-    case 'file':
-      return new NdjsonFileSink(outPath(choice, dataDir));
-  }
-}
-
-function outPath(choice: Extract<SinkChoice, { kind: 'file' }>, dataDir: string): string {
-  return resolve(choice.path ?? join(dataDir, 'events.ndjson'));
-}
-
-function describeSink(choice: SinkChoice, dataDir: string): string {
-  return choice.kind === 'file' ? outPath(choice, dataDir) : choice.kind === 'forward' ? choice.url : 'stdout';
-}
-
 interface EngineParts {
   readonly client: NodeClient;
-  readonly sink: Sink<Position>;
+  readonly storage: EventStorage;
   readonly stateDir: string;
   readonly log: (line: string) => void;
 }
 
-/** The engine over the sink and its checkpoint, refusing a checkpoint that belongs to another source. */
-async function openEngine(settings: SyncSettings, flags: SyncFlags, { client, sink, stateDir, log }: EngineParts): Promise<SyncEngine<Position>> {
-  const store = new FileCursorStore<SyncState<Position>>(join(stateDir, 'checkpoint.json'));
-  const source = { baseUrl: client.config.baseUrl, basePath: client.config.basePath, types: [...settings.types].sort() };
-  const saved = await store.load();
-  checkSameSource(saved?.source, source, stateDir);
+/** The engine over the storage, refusing a checkpoint that belongs to another source. */
+async function openEngine(settings: SyncSettings, flags: SyncFlags, { client, storage, stateDir, log }: EngineParts, run: Run): Promise<SyncEngine> {
+  const fingerprint = { baseUrl: client.config.baseUrl, basePath: client.config.basePath, types: [...settings.types].sort() };
   const startAt = flags.since === undefined ? undefined : parseInstant(flags.since, '--since', client.api.clock.now());
-  if (saved && startAt) log(`--since ignored: resuming from the checkpoint in ${stateDir}`);
-  return SyncEngine.open<Position>({
+  run.storage = storage;
+  const engine = await SyncEngine.open({
     feed: client.events,
-    sink,
-    store,
+    storage,
     now: Date.now,
     sleep: stoppableSleep,
     types: settings.types,
     pageSize: settings.pageSize,
     pollIntervalMs: settings.pollIntervalMs,
     checkpoint: settings.lookbackMs === undefined ? {} : { lookbackMs: settings.lookbackMs },
-    source,
+    fingerprint,
     ...(startAt ? { startAt } : {}),
     onNotice: log,
   });
+  const resumed = engine.resumedFrom;
+  checkSameSource(resumed.fingerprint, fingerprint, `${storage.description} (checkpoint in ${stateDir})`);
+  if (startAt && (resumed.watermark !== null || resumed.seen.length > 0)) log(`--since ignored: resuming from the checkpoint of ${storage.description}`);
+  return engine;
 }
 
-function startStatusLine(engine: SyncEngine<Position>, client: NodeClient, webhooks: WebhookChannel | undefined, stream: NodeJS.WriteStream): StatusLine {
+function startStatusLine(engine: SyncEngine, client: NodeClient, webhooks: WebhookChannel | undefined, stream: NodeJS.WriteStream): StatusLine {
   const statusLine = new StatusLine(
     {
       progress: () => engine.progress,
@@ -177,7 +158,7 @@ async function shutDown(run: Run, stderr: NodeJS.WritableStream): Promise<void> 
   await run.webhooks?.close({ deleteSubscription: run.clean }).catch((error: unknown) => {
     stderr.write(`eventsync: could not delete the webhook subscription: ${error instanceof Error ? error.message : String(error)}\n`);
   });
-  await run.sink?.close();
+  await run.storage?.close();
   run.client?.close();
   await run.sandbox?.stop();
 }

@@ -3,7 +3,7 @@
  * bytes) against a secret and says why it fails. The secret comes from an environment
  * variable, never from a flag that would land in shell history.
  */
-import { getPreset, SIGNATURE_DEFAULTS, SignatureError, verifyWebhook, type SignatureScheme } from '@eventsync/core';
+import { getPreset, SIGNATURE_DEFAULTS, SIGNATURE_SCHEMES, SignatureError, verifyWebhook, type SignatureScheme } from '@eventsync/core';
 import { UsageError } from '../usage-error.js';
 
 export interface VerifyFlags {
@@ -25,14 +25,14 @@ export class InvalidSignature extends Error {
   override readonly name = 'InvalidSignature';
 }
 
-const SCHEMES: readonly SignatureScheme[] = ['timestamped', 'body', 'standard-webhooks'];
+/** The schemes core signs and verifies, read from its table of their standard settings. */
 
 export async function runVerify(flags: VerifyFlags, io: VerifyIO): Promise<void> {
   const secret = io.env[flags.secretEnv];
   if (!secret) throw new UsageError(`the environment variable ${flags.secretEnv} is not set; put the subscription's signing secret in it`);
   const previous = flags.previousSecretEnv ? io.env[flags.previousSecretEnv] : undefined;
-  if (flags.scheme && !SCHEMES.includes(flags.scheme as SignatureScheme)) {
-    throw new UsageError(`--scheme is one of ${SCHEMES.join(', ')}; got "${flags.scheme}"`);
+  if (flags.scheme && !SIGNATURE_SCHEMES.includes(flags.scheme as SignatureScheme)) {
+    throw new UsageError(`--scheme is one of ${SIGNATURE_SCHEMES.join(', ')}; got "${flags.scheme}"`);
   }
   const presetSettings = getPreset(flags.preset).signature;
   const settings = flags.scheme && flags.scheme !== presetSettings.scheme ? SIGNATURE_DEFAULTS[flags.scheme as SignatureScheme] : presetSettings;

@@ -21,11 +21,11 @@ export function pauseNote(client: NodeClient): string | undefined {
 }
 
 /** A checkpoint is refused when it belongs to another source: its watermark would skip the new source's history. */
-export function checkSameSource(saved: Readonly<Record<string, unknown>> | undefined, current: Record<string, unknown>, stateDir: string): void {
+export function checkSameSource(saved: Readonly<Record<string, unknown>> | undefined, current: Record<string, unknown>, where: string): void {
   if (!saved || JSON.stringify(saved) === JSON.stringify(current)) return;
   throw new UsageError(
-    `the checkpoint in ${stateDir} belongs to another sync (${JSON.stringify(saved)}); ` +
-      `this one is ${JSON.stringify(current)}. Use another --state-dir and --out, or move that directory aside to start over.`,
+    `the checkpoint of ${where} belongs to another sync (${JSON.stringify(saved)}); ` +
+      `this one is ${JSON.stringify(current)}. Use another sink and --state-dir (or --source), or move the old ones aside to start over.`,
   );
 }
 

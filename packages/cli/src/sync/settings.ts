@@ -8,6 +8,10 @@ import { parseDuration } from '../durations.js';
 import { UsageError } from '../usage-error.js';
 
 export interface SyncFlags extends ConnectionFlags {
+  readonly sink?: string;
+  readonly source?: string;
+  readonly tablePrefix?: string;
+  readonly schema?: string;
   readonly out?: string;
   readonly stdout?: boolean;
   readonly forward?: string;
@@ -26,11 +30,22 @@ export interface SyncFlags extends ConnectionFlags {
   readonly budgetShare: string;
 }
 
-/** Where the events go: a file (the default), stdout, or an existing handler. */
+/** Where the events go: a file (the default), stdout, a database, or an existing handler. */
 export type SinkChoice =
   | { readonly kind: 'file'; readonly path: string | undefined }
   | { readonly kind: 'stdout' }
+  | { readonly kind: 'sqlite'; readonly path: string }
+  | { readonly kind: 'postgres'; readonly url: string }
   | { readonly kind: 'forward'; readonly url: string; readonly secret: string };
+
+/** How a database sink names its rows and tables. */
+export interface TableOptions {
+  /** The rows' `source`; default: the API's tenant and host. */
+  readonly source: string | undefined;
+  readonly tablePrefix: string | undefined;
+  /** Postgres only. */
+  readonly schema: string | undefined;
+}
 
 export interface SyncSettings {
   readonly connection: Connection;
@@ -43,6 +58,7 @@ export interface SyncSettings {
   /** Receive webhooks on this port; on (a free port) with the embedded sandbox. */
   readonly listenPort: number | undefined;
   readonly sink: SinkChoice;
+  readonly tables: TableOptions;
 }
 
 export function parseSyncSettings(flags: SyncFlags, env: NodeJS.ProcessEnv): SyncSettings {
@@ -61,6 +77,7 @@ export function parseSyncSettings(flags: SyncFlags, env: NodeJS.ProcessEnv): Syn
     healthIntervalMs: parseDuration(flags.healthInterval, '--health-interval'),
     listenPort,
     sink: parseSinkChoice(flags, env),
+    tables: parseTableOptions(flags),
   };
 }
 
@@ -76,14 +93,37 @@ function parseTypes(text: string | undefined): string[] {
 
 /** One sink at most; `--forward` needs the secret its handler verifies with. */
 function parseSinkChoice(flags: SyncFlags, env: NodeJS.ProcessEnv): SinkChoice {
-  const chosen = [flags.out !== undefined, flags.stdout === true, flags.forward !== undefined].filter(Boolean).length;
-  if (chosen > 1) throw new UsageError('choose one of --out, --stdout and --forward');
+  const chosen = [flags.sink !== undefined, flags.out !== undefined, flags.stdout === true, flags.forward !== undefined].filter(Boolean).length;
+  if (chosen > 1) throw new UsageError('choose one of --sink, --out, --stdout and --forward');
+  if (flags.sink !== undefined) return parseSinkUrl(flags.sink);
   if (flags.stdout) return { kind: 'stdout' };
   if (flags.forward === undefined) return { kind: 'file', path: flags.out };
   if (!URL.canParse(flags.forward)) throw new UsageError(`--forward takes the handler's URL, e.g. https://example.com/webhooks; got "${flags.forward}"`);
   const secret = env.EVENTSYNC_FORWARD_SECRET;
   if (!secret) throw new UsageError('--forward signs each event: put the secret your handler verifies with in EVENTSYNC_FORWARD_SECRET');
   return { kind: 'forward', url: flags.forward, secret };
+}
+
+/** `file:<path>`, `-`, `sqlite:<path>`, `postgres://...` or `postgresql://...`. */
+export function parseSinkUrl(text: string): SinkChoice {
+  if (text === '-') return { kind: 'stdout' };
+  const [scheme, rest] = [text.slice(0, text.indexOf(':')), text.slice(text.indexOf(':') + 1)];
+  if (scheme === 'file' && rest !== '') return { kind: 'file', path: rest.replace(/^\/\/(?=\/)/, '') };
+  if (scheme === 'sqlite' && rest !== '') return { kind: 'sqlite', path: rest.replace(/^\/\/(?=\/)/, '') };
+  if ((scheme === 'postgres' || scheme === 'postgresql') && URL.canParse(text)) return { kind: 'postgres', url: text };
+  throw new UsageError(
+    `--sink takes file:<path>, sqlite:<path>, postgres://user:password@host/database or - for stdout; got "${text.includes('@') ? `${scheme}:…` : text}"`,
+  );
+}
+
+function parseTableOptions(flags: SyncFlags): TableOptions {
+  const name = /^[A-Za-z_][A-Za-z0-9_]*$/;
+  if (flags.tablePrefix !== undefined && !name.test(flags.tablePrefix)) {
+    throw new UsageError(`--table-prefix takes letters, digits and underscores, starting with a letter or underscore; got "${flags.tablePrefix}"`);
+  }
+  if (flags.schema !== undefined && !name.test(flags.schema)) throw new UsageError(`--schema takes a plain schema name; got "${flags.schema}"`);
+  if (flags.source !== undefined && flags.source.trim() === '') throw new UsageError('--source takes a name for this connection, e.g. acme-production');
+  return { source: flags.source, tablePrefix: flags.tablePrefix, schema: flags.schema };
 }
 
 function parsePort(text: string): number {

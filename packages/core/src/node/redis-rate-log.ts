@@ -1,6 +1,6 @@
 /**
  * The rolling-window log of a bucket kept in Redis, so that every process using one API key
- * shares one budget (contract §4, seed 003: "each system counts toward the same limit").
+ * shares one budget (docs/api-contract.md, Rate limits: every system on a key counts toward the same limit).
  * Same rule as the in-process log (send-log.ts): a request may go when fewer than N were sent
  * in the last window; an entry moves to its answer's arrival. One difference: while a request
  * is on the wire its entry is dated from its claim rather than held open, so a process that

@@ -1,5 +1,5 @@
 /**
- * GET /events (contract §5). The cursor carries the filters and the last key served;
+ * GET /events (docs/api-contract.md, Events feed). The cursor carries the filters and the last key served;
  * the next page starts strictly after that key, so an event that commits late behind a
  * cursor is not on any later page: exactly what a client's look-back exists for.
  */

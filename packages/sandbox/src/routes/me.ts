@@ -1,4 +1,7 @@
-/** GET /me: the credential test of the n8n credentials and the Zapier auth test (contract §2). */
+/**
+ * GET /me: the credential test of the n8n credentials and the Zapier auth test
+ * (docs/api-contract.md, Authentication and scopes).
+ */
 import type { Me } from '@eventsync/core';
 import type { Route } from '../router.js';
 import type { SandboxState } from '../state.js';

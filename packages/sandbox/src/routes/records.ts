@@ -1,6 +1,7 @@
 /**
- * Records (contract §6): what n8n/Zapier actions create. Each write emits its event through
- * the same path as generated events, so it reaches the feed with a realistic commit delay.
+ * Records (docs/api-contract.md, Records): what n8n/Zapier actions create. Each write emits
+ * its event through the same path as generated events, so it reaches the feed with a
+ * realistic commit delay.
  */
 import { BATCH_MAX, PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX, type Customer, type Lead, type Note } from '@eventsync/core';
 import { decodeCursor, encodeCursor } from '../cursor.js';

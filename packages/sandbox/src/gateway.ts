@@ -1,0 +1,147 @@
+/**
+ * The API's door: the checks a real API gateway makes before a handler runs, in its order:
+ *
+ *   faults (reset, 503) → route (404/405) → auth (401) → storm 429 → rate limit (429)
+ *   → scope (403) → handler
+ *
+ * so a 401 never spends budget, a refused request never spends budget, and every answer
+ * from a bucket carries that bucket's X-RateLimit-* headers. Decisions are made when the
+ * request arrives; configured latency only delays the answer. The fault draws come in a
+ * fixed order (latency, reset, 503, storm), so a seed replays the same faults.
+ */
+import type { BucketKind, Scope } from '@eventsync/core';
+import type { KeyRing } from './auth.js';
+import { ApiFailure, insufficientScope } from './errors.js';
+import type { Exchange, Headers } from './exchange.js';
+import type { FaultInjector } from './faults.js';
+import type { ResolvedKey } from './options.js';
+import { rateLimited, rateLimitHeaders, retryAfter } from './rate-limit-answers.js';
+import type { RateLimiter } from './rate-limit.js';
+import { isUnder, routeFailure, type Route, type Router } from './router.js';
+import type { SandboxState } from './state.js';
+
+export interface GatewayParts {
+  readonly state: SandboxState;
+  readonly keyRing: KeyRing;
+  /** null: rate limiting off. */
+  readonly limiter: RateLimiter | null;
+  readonly faults: FaultInjector;
+  readonly api: Router;
+}
+
+/** A request every check let through: what the handler needs, and the headers its answer carries. */
+export interface Admitted {
+  readonly route: Route;
+  readonly params: Record<string, string>;
+  /** The path under the base path. */
+  readonly path: string;
+  readonly key: ResolvedKey;
+  readonly limitHeaders: Headers;
+}
+
+const UNAVAILABLE_MESSAGE = 'the service is under load (system contention, not a rate limit); retry shortly with back-off';
+
+export class Gateway {
+  constructor(private readonly parts: GatewayParts) {}
+
+  /** The request admitted, or undefined when a check has already answered it (or reset it). */
+  admit(exchange: Exchange, delayMs: number): Admitted | undefined {
+    exchange.entry.bucket = this.bucketName(exchange.request.method === 'GET' ? 'read' : 'write');
+    if (this.injectFault(exchange, delayMs)) return undefined;
+    const admitted = this.check(exchange);
+    if (admitted instanceof ApiFailure) {
+      exchange.fail(delayMs, admitted);
+      return undefined;
+    }
+    return admitted;
+  }
+
+  /** The reset and 503 faults, which strike before the API looks at the request. True when one did. */
+  private injectFault(exchange: Exchange, delayMs: number): boolean {
+    const { faults } = this.parts;
+    if (faults.reset()) {
+      exchange.reset(delayMs);
+      return true;
+    }
+    const unavailable = faults.unavailable();
+    if (!unavailable) return false;
+    exchange.entry.fault = 'unavailable';
+    const headers: Record<string, string> = {};
+    if (unavailable.retryAfterSeconds !== undefined) {
+      headers['Retry-After'] = String(unavailable.retryAfterSeconds);
+      exchange.entry.retryAfterMs = unavailable.retryAfterSeconds * 1000;
+    }
+    exchange.fail(delayMs, new ApiFailure(503, 'unavailable', UNAVAILABLE_MESSAGE, {}, headers));
+    return true;
+  }
+
+  /** Route, key, storm, budget and scope, in that order: the first refusal is the answer. */
+  private check(exchange: Exchange): Admitted | ApiFailure {
+    const found = this.route(exchange);
+    if (found instanceof ApiFailure) {
+      exchange.entry.bucket = null;
+      return found;
+    }
+    const { route } = found;
+    const kind: BucketKind = route.bucket ?? (route.method === 'GET' ? 'read' : 'write');
+    exchange.entry.bucket = this.bucketName(kind);
+    const key = this.parts.keyRing.authenticate(exchange.req.headers);
+    if (key instanceof ApiFailure) return key;
+    const stormed = this.storm(exchange, kind, key);
+    if (stormed) return stormed;
+    const limitHeaders = this.spend(exchange, kind, key);
+    if (limitHeaders instanceof ApiFailure) return limitHeaders;
+    if (route.scope && !key.scopes.includes(route.scope)) return insufficientScope(this.scopeName(route.scope), limitHeaders);
+    return { ...found, key, limitHeaders };
+  }
+
+  /** The route under the preset's base path, or the 404/405. */
+  private route(exchange: Exchange): Pick<Admitted, 'route' | 'params' | 'path'> | ApiFailure {
+    const { method, pathname } = exchange.request;
+    const base = this.parts.state.preset.basePath;
+    if (!isUnder(pathname, base)) return routeFailure({ kind: 'none' }, method, pathname, base);
+    const path = pathname.slice(base.length);
+    const match = this.parts.api.match(method, path);
+    if (match.kind !== 'found') return routeFailure(match, method, pathname, base);
+    return { route: match.route, params: match.params, path };
+  }
+
+  /** A storm 429 (a fault), which counts nothing against the budget; undefined when there is none. */
+  private storm(exchange: Exchange, kind: BucketKind, key: ResolvedKey): ApiFailure | undefined {
+    const stormSeconds = this.parts.faults.storm();
+    if (stormSeconds === false) return undefined;
+    const { limiter, state } = this.parts;
+    exchange.entry.fault = 'storm';
+    const wait = retryAfter(stormSeconds * 1000, exchange.at, state.options.retryAfterFormat);
+    exchange.entry.retryAfterMs = wait.ms;
+    const policy = limiter ? limiter.policyFor(kind) : state.preset.policies[kind];
+    const headers = limiter ? rateLimitHeaders(limiter.peek(this.budgetOwner(key), kind, exchange.at)) : {};
+    return rateLimited(policy, { ...headers, 'Retry-After': wait.header });
+  }
+
+  /** Spends one request of the budget: the X-RateLimit-* headers to answer with, or the 429. */
+  private spend(exchange: Exchange, kind: BucketKind, key: ResolvedKey): Headers | ApiFailure {
+    const { limiter, state } = this.parts;
+    if (!limiter) return {};
+    const limit = limiter.take(this.budgetOwner(key), kind, exchange.at);
+    const headers = rateLimitHeaders(limit);
+    if (limit.allowed) return headers;
+    const wait = retryAfter(limit.retryAfterMs ?? 1000, exchange.at, state.options.retryAfterFormat);
+    exchange.entry.retryAfterMs = wait.ms;
+    return rateLimited(limit.policy, { ...headers, 'Retry-After': wait.header });
+  }
+
+  private bucketName(kind: BucketKind): string | null {
+    return this.parts.limiter ? this.parts.limiter.policyFor(kind).bucket : null;
+  }
+
+  /** The psa variant counts one budget per tenant, the others one per key (docs/api-contract.md, Rate limits). */
+  private budgetOwner(key: ResolvedKey): string {
+    const { preset, tenant } = this.parts.state;
+    return preset.budgetPer === 'tenant' ? tenant.id : key.key;
+  }
+
+  private scopeName(scope: Scope): string {
+    return scope === 'records:write' ? this.parts.state.preset.recordsScopeName : scope;
+  }
+}
