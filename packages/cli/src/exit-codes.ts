@@ -46,6 +46,10 @@ const SETTING_SOURCES: Readonly<Record<string, string>> = {
   preset: '--preset or EVENTSYNC_PRESET',
   basePath: 'EVENTSYNC_BASE_PATH',
   policy: '--rate-limit or EVENTSYNC_RATE_LIMIT',
+  url: '--sink',
+  source: '--source',
+  schema: '--schema',
+  tablePrefix: '--table-prefix',
 };
 
 export function describeError(error: unknown, debug: boolean): string {

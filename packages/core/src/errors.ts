@@ -202,3 +202,33 @@ export function isTransient(error: unknown): boolean {
   if (error instanceof NetworkError || error instanceof RateLimitError || error instanceof UnavailableError) return true;
   return error instanceof ApiError && error.status !== undefined && error.status >= 500;
 }
+
+/** What went wrong with a database storage, for a caller that acts on it (an exit code, a retry). */
+export type DatabaseProblem =
+  | 'unreachable'
+  | 'connection-lost'
+  | 'authentication'
+  | 'missing-database'
+  | 'permission'
+  | 'table-shape'
+  | 'disk-full'
+  | 'locked'
+  | 'unstorable-event'
+  | 'other';
+
+/**
+ * A database storage failed. The message names the database by its URL with the password
+ * masked (never the password) and says what to do; nothing past the last commit was kept.
+ */
+export class DatabaseStorageError extends StorageError {
+  constructor(
+    message: string,
+    /** The database and table, password masked (the storage's `description`). */
+    where: string,
+    readonly problem: DatabaseProblem,
+    /** SQLSTATE (`28P01`, ...) or the system's code (`ECONNREFUSED`, ...), when there is one. */
+    code: string | undefined,
+  ) {
+    super(message, where, code);
+  }
+}

@@ -1,7 +1,7 @@
 /** The storage a sink choice names: where events and their checkpoint are committed together. */
 import { join, resolve } from 'node:path';
 import type { EventStorage } from '@eventsync/core';
-import { ForwardOutput, NdjsonFileStorage, OutputStorage, StreamOutput, type NodeClient } from '@eventsync/core/node';
+import { ForwardOutput, NdjsonFileStorage, OutputStorage, PostgresStorage, StreamOutput, type NodeClient } from '@eventsync/core/node';
 import { UsageError } from '../usage-error.js';
 import type { SinkChoice, TableOptions } from './settings.js';
 
@@ -23,8 +23,14 @@ export function createStorage(choice: SinkChoice, place: StoragePlace): EventSto
       return new OutputStorage(new StreamOutput(place.stdout), place.stateDir);
     case 'forward':
       return new OutputStorage(new ForwardOutput({ url: choice.url, secret: choice.secret, signature: place.client.config.signature }), place.stateDir);
-    case 'sqlite':
     case 'postgres':
+      return new PostgresStorage({
+        url: choice.url,
+        source: place.tables.source ?? place.defaultSource,
+        ...(place.tables.schema ? { schema: place.tables.schema } : {}),
+        ...(place.tables.tablePrefix ? { tablePrefix: place.tables.tablePrefix } : {}),
+      });
+    case 'sqlite':
       throw new UsageError(`--sink ${choice.kind}: is not available in this build`);
   }
 }

@@ -1,0 +1,241 @@
+/**
+ * Events and their checkpoint in Postgres, committed in one transaction: exactly once.
+ *
+ * Rows: `<prefix>events` holds each event once per source (primary key (source, id)), and
+ * `<prefix>checkpoints` one row per source with `{ watermark, fingerprint }`. A commit is
+ * one transaction: multi-row `INSERT ... ON CONFLICT DO NOTHING` for the events and the
+ * checkpoint's upsert, as a single statement (one round trip) when the events fit in one;
+ * so the watermark never names what is not stored, and a failed commit leaves nothing.
+ * Commits are meant to come one at a time (the engine serializes them); any that overlap are
+ * still each atomic. The ids at or after the watermark (the checkpoint's `seen`, checkpoint.ts)
+ * are not written with it: open() and recover() select them from the events, so a commit
+ * costs what its own events cost, however many webhooks arrived since the last sweep.
+ *
+ * Tables are created and migrated on open (postgres-layout.ts); one writer per source is
+ * held by an advisory lock (postgres-writer-lock.ts). `pg` is loaded on open, so that users
+ * of the Node runtime who never store into Postgres do not load it.
+ */
+import { hostname } from 'node:os';
+import type { Client, ClientConfig, Pool, PoolClient } from 'pg';
+import { assertPeerInstalled } from './optional-peer.js';
+import { ConfigError, DatabaseStorageError } from '../errors.js';
+import type { CommittedState, EventStorage, StoredEvent } from '../storage.js';
+import { postgresFailure } from './postgres-failure.js';
+import { migrate, PostgresLayout, TableShapeError } from './postgres-layout.js';
+import { PostgresTarget } from './postgres-target.js';
+import { WriterLock } from './postgres-writer-lock.js';
+
+export interface PostgresStorageOptions {
+  /** `postgres://user:password@host:5432/database` (or `postgresql://`); pg's query parameters (sslmode, ...) apply. */
+  readonly url: string;
+  /** The connection's name: every row of this sync carries it, and it is what the writer lock is taken on. */
+  readonly source: string;
+  /** Default `public`; created when missing. */
+  readonly schema?: string;
+  /** Default `eventsync_`: tables `<prefix>events`, `<prefix>checkpoints`, `<prefix>migrations`. */
+  readonly tablePrefix?: string;
+  /** How long to wait for a connection before calling the database unreachable. Default 10 s. */
+  readonly connectTimeoutMs?: number;
+}
+
+/** Postgres accepts at most 65,535 parameters per statement. */
+const MAX_PARAMETERS = 65_535;
+/** Per row: id, type, created_at, data, channel. Two more per statement: the source (shared by all rows) and the checkpoint. */
+const PARAMETERS_PER_ROW = 5;
+const ROWS_PER_STATEMENT = Math.floor((MAX_PARAMETERS - 2) / PARAMETERS_PER_ROW);
+
+export class PostgresStorage implements EventStorage {
+  readonly guarantee = 'exactly-once' as const;
+  readonly description: string;
+  private readonly target: PostgresTarget;
+  private readonly layout: PostgresLayout;
+  private readonly config: ClientConfig;
+  private driver: { Client: typeof Client; Pool: typeof Pool } | undefined;
+  private pool: Pool | undefined;
+  private lock: WriterLock | undefined;
+
+  /** @throws ConfigError for a URL, source, schema or prefix that cannot work; nothing is connected yet. */
+  constructor(private readonly options: PostgresStorageOptions) {
+    if (options.source === '') throw new ConfigError('the source name must not be empty', 'source');
+    assertPeerInstalled('pg', 'a Postgres sink', 'url');
+    this.target = new PostgresTarget(options.url);
+    this.layout = new PostgresLayout(options.schema ?? 'public', options.tablePrefix ?? 'eventsync_');
+    this.description = `${this.target.masked}, table ${this.layout.schema}.${this.layout.names.events}`;
+    this.config = {
+      connectionString: options.url,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+      keepAlive: true,
+      // What another sync's refusal shows as the holder of the lock (Postgres cuts it to 63 bytes).
+      application_name: `eventsync ${hostname()} pid ${process.pid}`,
+    };
+  }
+
+  async open(): Promise<CommittedState> {
+    try {
+      const { Client, Pool } = await import('pg');
+      this.driver = { Client, Pool };
+      await this.takeLock();
+      const pool = new Pool({ ...this.config, max: 4 });
+      // An idle connection that breaks is dropped by the pool; the next query gets a fresh one.
+      pool.on('error', () => undefined);
+      this.pool = pool;
+      await this.withConnection((client) => migrate(client, this.layout));
+      return await this.committed();
+    } catch (error) {
+      await this.close();
+      throw this.failure(error, 'Nothing was written.');
+    }
+  }
+
+  async commit(events: readonly StoredEvent[], watermark: string | null, fingerprint?: Readonly<Record<string, unknown>>): Promise<void> {
+    this.opened();
+    const after = 'Nothing of this commit was kept; fix that and run again to resume from the last commit.';
+    if (this.lock?.lost) {
+      throw new DatabaseStorageError(`lost the connection that holds the writer lock for source "${this.options.source}" on ${this.target.masked}. ${after}`, this.description, 'connection-lost', undefined);
+    }
+    const checkpoint = JSON.stringify(fingerprint === undefined ? { watermark } : { watermark, fingerprint });
+    try {
+      await this.withConnection(async (client) => {
+        if (events.length === 0) {
+          await client.query(this.upsertSql(2), [this.options.source, checkpoint]);
+          return;
+        }
+        if (events.length <= ROWS_PER_STATEMENT) {
+          // One statement is one transaction: the events ride along as a data-modifying WITH, one round trip in all.
+          const parameters = this.insertParameters(events);
+          await client.query(`WITH inserted AS (${this.insertSql(events.length)}) ${this.upsertSql(parameters.length + 1)}`, [...parameters, checkpoint]);
+          return;
+        }
+        await client.query('BEGIN');
+        for (let start = 0; start < events.length; start += ROWS_PER_STATEMENT) {
+          const rows = events.slice(start, start + ROWS_PER_STATEMENT);
+          await client.query(this.insertSql(rows.length), this.insertParameters(rows));
+        }
+        await client.query(this.upsertSql(2), [this.options.source, checkpoint]);
+        await client.query('COMMIT');
+      });
+    } catch (error) {
+      throw this.failure(error, after);
+    }
+  }
+
+  async recover(): Promise<CommittedState> {
+    this.opened();
+    try {
+      if (this.lock?.lost) {
+        await this.lock.release();
+        this.lock = undefined;
+        await this.takeLock();
+      }
+      return await this.committed();
+    } catch (error) {
+      throw this.failure(error, 'Nothing past the last commit was kept.');
+    }
+  }
+
+  async close(): Promise<void> {
+    const { lock, pool } = this;
+    this.lock = undefined;
+    this.pool = undefined;
+    await lock?.release();
+    await pool?.end().catch(() => undefined);
+  }
+
+  /**
+   * Runs `work` on a pooled connection. When it throws, the connection is closed rather than
+   * returned: Postgres then rolls back whatever transaction it had open, and no later commit
+   * can inherit a half-done one.
+   */
+  private async withConnection<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.opened().connect();
+    // While a connection is checked out the pool does not listen to it, and a socket that drops
+    // would emit an 'error' nobody handles (a crash); the failing query reports it instead.
+    const ignore = (): void => undefined;
+    client.on('error', ignore);
+    let failed: Error | undefined;
+    try {
+      return await work(client);
+    } catch (error) {
+      failed = error instanceof Error ? error : new Error(String(error));
+      throw error;
+    } finally {
+      client.off('error', ignore);
+      client.release(failed);
+    }
+  }
+
+  private opened(): Pool {
+    if (!this.pool) throw new Error('PostgresStorage: call open() first (or the storage was closed)');
+    return this.pool;
+  }
+
+  private async takeLock(): Promise<void> {
+    const attempt = await WriterLock.acquire(this.driver!.Client, this.config, this.layout.lockKey('writer', this.options.source));
+    if ('lock' in attempt) {
+      this.lock = attempt.lock;
+      return;
+    }
+    const who = attempt.holder ? ` (${attempt.holder})` : '';
+    throw new DatabaseStorageError(
+      `another sync${who} is writing source "${this.options.source}" to ${this.target.masked}; only one may write a source at a time. Stop that sync first, or wait until it is done.`,
+      this.description,
+      'locked',
+      undefined,
+    );
+  }
+
+  /** The committed checkpoint, and the ids stored at or after its watermark. */
+  private async committed(): Promise<CommittedState> {
+    const pool = this.opened();
+    const saved = await pool.query<{ checkpoint: { watermark?: string | null; fingerprint?: Record<string, unknown> } }>(
+      `SELECT checkpoint FROM ${this.layout.checkpoints} WHERE source = $1`,
+      [this.options.source],
+    );
+    const checkpoint = saved.rows[0]?.checkpoint;
+    const watermark = checkpoint?.watermark ?? null;
+    // Before any watermark, every stored event is after it.
+    const { rows } = await pool.query<{ id: string; created_at: Date }>(
+      `SELECT id, created_at FROM ${this.layout.events} WHERE source = $1 AND ($2::timestamptz IS NULL OR created_at >= $2::timestamptz)`,
+      [this.options.source, watermark],
+    );
+    return {
+      watermark,
+      seen: rows.map((row) => [row.id, row.created_at.toISOString()] as const),
+      fingerprint: checkpoint?.fingerprint,
+    };
+  }
+
+  private insertSql(rows: number): string {
+    const values: string[] = [];
+    for (let row = 0; row < rows; row++) {
+      const first = 2 + row * PARAMETERS_PER_ROW;
+      values.push(`($1, $${first}, $${first + 1}, $${first + 2}, $${first + 3}, $${first + 4}, now())`);
+    }
+    return `INSERT INTO ${this.layout.events} (source, id, type, created_at, data, channel, received_at) VALUES ${values.join(', ')} ON CONFLICT (source, id) DO NOTHING`;
+  }
+
+  /** The checkpoint's upsert, its JSON in parameter `$index` and the source in `$1`. */
+  private upsertSql(index: number): string {
+    // The saved fingerprint wins over a new one: it says what the stored events belong to, as first committed.
+    return `INSERT INTO ${this.layout.checkpoints} AS saved (source, checkpoint, updated_at) VALUES ($1, $${index}, now())
+      ON CONFLICT (source) DO UPDATE SET checkpoint = EXCLUDED.checkpoint || (saved.checkpoint - 'watermark'), updated_at = EXCLUDED.updated_at`;
+  }
+
+  private insertParameters(rows: readonly StoredEvent[]): unknown[] {
+    const parameters: unknown[] = [this.options.source];
+    for (const { event, channel } of rows) parameters.push(event.id, event.type, event.created_at, JSON.stringify(event.data), channel);
+    return parameters;
+  }
+
+  private failure(error: unknown, after: string): DatabaseStorageError {
+    if (error instanceof TableShapeError) {
+      return new DatabaseStorageError(
+        `${error.message}. Eventsync creates and owns that table: rename or drop it, or give Eventsync another schema or table prefix. ${after}`,
+        this.description,
+        'table-shape',
+        undefined,
+      );
+    }
+    return postgresFailure(error, { target: this.target, where: this.description, after });
+  }
+}
