@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '@eventsync/sandbox';
-import { completeLines, duplicates, idsInFile, runCli, startCli, tempDir } from './support/cli.js';
+import pg from 'pg';
+import { duplicates, idsInFile, runCli, startCli, tempDir } from './support/cli.js';
+import { startPostgres } from './support/postgres.js';
 import { freePort } from './support/ports.js';
 
 let sandbox: Sandbox | undefined;
@@ -25,6 +27,8 @@ afterEach(async () => {
 interface ChaosOptions {
   /** The API's clock minus the sync's. */
   readonly serverOffsetMs: number;
+  /** Where the events go; default the NDJSON file. */
+  readonly sink?: ChaosSink;
   /** The output on a tmpfs of this size, grown to 64 MiB after the first full-disk stop (needs root, as CI has). */
   readonly diskBytes?: number;
 }
@@ -38,9 +42,43 @@ function killSchedule(seed: number, count: number): number[] {
   });
 }
 
+/** A database sink under test: the `--sink` URL and how to read back the ids it holds. */
+interface ChaosSink {
+  readonly url: string;
+  ids(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+async function postgresSink(): Promise<ChaosSink> {
+  const server = await startPostgres();
+  return {
+    url: server.url,
+    ids: async () => {
+      const client = new pg.Client({ connectionString: server.url });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ id: string }>("SELECT id FROM eventsync_events WHERE source = 'chaos'");
+        return rows.map((row) => row.id);
+      } finally {
+        await client.end();
+      }
+    },
+    close: () => server.stop(),
+  };
+}
+
 describe('webhook-first sync under chaos', () => {
   it('holds each of 20,000+ events exactly once after drops, duplicates, 503s, 429 storms and kill -9s', async () => {
     await chaosRun({ serverOffsetMs: 0 });
+  }, 300_000);
+
+  it('holds each of 20,000+ events exactly once in Postgres, after the same faults and kill -9s', async () => {
+    const sink = await postgresSink();
+    try {
+      await chaosRun({ serverOffsetMs: 0, sink });
+    } finally {
+      await sink.close();
+    }
   }, 300_000);
 
   it('holds each event exactly once with its clock 30 s ahead of the API and a disk that fills up', async () => {
@@ -71,7 +109,7 @@ async function chaosRun(options: ChaosOptions): Promise<{ fullDiskStops: number 
   const args = (...extra: string[]) => [
     'sync',
     '--listen', String(port),
-    '--out', out,
+    ...(options.sink ? ['--sink', options.sink.url, '--source', 'chaos'] : ['--out', out]),
     '--state-dir', join(dir, 'state'),
     '--poll-interval', '1s',
     '--health-interval', '1s',
@@ -94,12 +132,13 @@ async function chaosRun(options: ChaosOptions): Promise<{ fullDiskStops: number 
       fullDiskStops++;
       execFileSync('mount', ['-o', 'remount,size=64m', outDir]);
     } else {
-      expect(result.signal).toBe('SIGKILL');
+      expect(result.signal, result.stderr).toBe('SIGKILL');
     }
   }
   while (box.eventIds().length < 20_000) await sleep(100);
   box.stopGenerator();
-  expect(await completeLines(out)).toBeGreaterThan(0);
+  const stored = async (): Promise<string[]> => (options.sink ? options.sink.ids() : idsInFile(out));
+  expect((await stored()).length).toBeGreaterThan(0);
 
   // The last run drains everything created before it started, then stops cleanly.
   let last = await runCli(args('--once'), env);
@@ -111,7 +150,7 @@ async function chaosRun(options: ChaosOptions): Promise<{ fullDiskStops: number 
   expect(last.stderr).not.toMatch(/\n\s+at /);
   expect(last.code).toBe(0);
 
-  const ids = await idsInFile(out);
+  const ids = await stored();
   const all = box.eventIds();
   expect(all.length).toBeGreaterThanOrEqual(20_000);
   expect(duplicates(ids)).toEqual([]);

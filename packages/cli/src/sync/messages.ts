@@ -22,11 +22,16 @@ export function pauseNote(client: NodeClient): string | undefined {
 
 /** A checkpoint is refused when it belongs to another source: its watermark would skip the new source's history. */
 export function checkSameSource(saved: Readonly<Record<string, unknown>> | undefined, current: Record<string, unknown>, where: string): void {
-  if (!saved || JSON.stringify(saved) === JSON.stringify(current)) return;
+  if (!saved || canonical(saved) === canonical(current)) return;
   throw new UsageError(
     `the checkpoint of ${where} belongs to another sync (${JSON.stringify(saved)}); ` +
       `this one is ${JSON.stringify(current)}. Use another sink and --state-dir (or --source), or move the old ones aside to start over.`,
   );
+}
+
+/** JSON with keys in order: a database (jsonb) hands an object back with its keys reordered. */
+function canonical(value: Readonly<Record<string, unknown>>): string {
+  return JSON.stringify(Object.fromEntries(Object.entries(value).sort(([a], [b]) => a.localeCompare(b))));
 }
 
 /** A checkpoint older than the feed's retention is a gap that no retry closes: say so, and how to go on. */
