@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '@eventsync/sandbox';
+import pg from 'pg';
 import { duplicates, idsInFile, runCli, startCli, tempDir } from './support/cli.js';
+import { startPostgres, type PostgresServer } from './support/postgres.js';
 
 let sandbox: Sandbox | undefined;
 afterEach(async () => {
@@ -63,4 +65,60 @@ describe('eventsync sync --sink file:', () => {
     expect(result.stderr).toMatch(message);
     expect(result.stderr).not.toContain('hunter2');
   });
+});
+
+describe('eventsync sync --sink postgres://', () => {
+  let server: PostgresServer | undefined;
+  afterEach(async () => {
+    await server?.stop();
+    server = undefined;
+  });
+
+  it('refuses a second sync on the same source while the first runs; the table ends exact', async () => {
+    server = await startPostgres();
+    sandbox = await startSandbox({ seed: 12, visibilityLagMs: 0, policies: false, backlog: { count: 3_000, spanMs: 3_600_000 } });
+    const box = sandbox;
+    const dir = await tempDir('pg-two-writers');
+    const args = ['sync', '--sink', server.url, '--source', 'acme', '--state-dir', join(dir, 'state'), '--no-status', '--lookback', '1s', '--rate-limit', 'read:600/1m'];
+    const env = { EVENTSYNC_BASE_URL: box.url, EVENTSYNC_API_KEY: box.apiKey };
+    const first = startCli(args, env);
+    let stderr = '';
+    first.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    for (const deadline = Date.now() + 10_000; !stderr.includes('eventsync: syncing') && Date.now() < deadline; ) await sleep(20);
+    await sleep(500);
+    const second = await runCli([...args, '--once', '--state-dir', join(dir, 'other-state')], env);
+    expect(second.code).toBe(8);
+    expect(second.stderr).toMatch(/another sync .* is writing source "acme"/);
+    expect(second.stderr).not.toContain(new URL(server.url).password);
+
+    first.kill('SIGTERM');
+    expect((await first.result).code).toBe(0);
+    expect((await runCli([...args, '--once', '--rate-limit', 'read:100000/1m'], env)).code).toBe(0);
+    const client = new pg.Client({ connectionString: server.url });
+    await client.connect();
+    const { rows } = await client.query<{ id: string; channel: string }>("SELECT id, channel FROM eventsync_events WHERE source = 'acme'");
+    await client.end();
+    expect(rows.map((row) => row.id).sort()).toEqual(box.eventIds().sort());
+    expect(new Set(rows.map((row) => row.channel))).toEqual(new Set(['poll']));
+  }, 60_000);
+
+  it.each([
+    ['an unreachable database', async (s: PostgresServer) => s.url.replace(`:${s.port}/`, ':9/'), /could not reach|refused/i],
+    ['a wrong password', async (s: PostgresServer) => s.url.replace(/:[^:@/]+@/, ':wrong-secret@'), /password/i],
+    ['a database that does not exist', async (s: PostgresServer) => s.url.replace(/\/[^/]+$/, '/nosuchdb'), /does not exist/i],
+  ])('stops on %s with one line saying what to do (exit 8), never showing the password', async (_label, urlFor, message) => {
+    server = await startPostgres();
+    sandbox = await startSandbox({ seed: 12, visibilityLagMs: 0, policies: false, backlog: { count: 10, spanMs: 60_000 } });
+    const url = await urlFor(server);
+    const dir = await tempDir('pg-bad');
+    const result = await runCli(['sync', '--once', '--sink', url, '--state-dir', join(dir, 'state'), '--no-status'], {
+      EVENTSYNC_BASE_URL: sandbox.url,
+      EVENTSYNC_API_KEY: sandbox.apiKey,
+    });
+    expect(result.code).toBe(8);
+    const last = result.stderr.trim().split('\n').at(-1)!;
+    expect(last).toMatch(message);
+    expect(result.stderr).not.toMatch(/unexpected error|\n\s+at /);
+    expect(result.stderr).not.toContain(new URL(url).password);
+  }, 60_000);
 });
