@@ -10,3 +10,4 @@ export { ForwardSink, type ForwardSinkOptions } from './forward-sink.js';
 export { RedisRateLog, type SharedRateLog, type Claim } from './redis-rate-log.js';
 export { stoppableSleep } from './stoppable-sleep.js';
 export { storageError } from './storage-error.js';
+export { SqliteStorage, type SqliteStorageOptions } from './sqlite-storage.js';
