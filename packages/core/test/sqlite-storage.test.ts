@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError, StorageError, type StoredEvent } from '@eventsync/core';
 import { SqliteStorage, type SqliteStorageOptions } from '@eventsync/core/node';
 import { LEASE_MS } from '../src/node/sqlite-lease.js';
@@ -190,10 +190,15 @@ describe('SqliteStorage: what it commits comes back', () => {
     expect(() => new SqliteStorage({ path, source: '' })).toThrow(ConfigError);
   });
 
-  it('leaves the file in WAL mode', async () => {
+  it('runs its connection in WAL mode with synchronous = FULL: a commit is on disk when it returns', async () => {
     const path = await tempFile();
+    // The storage's connection is its own; the spy hands it over as the `this` of its first pragma.
+    const pragma = vi.spyOn(Database.prototype, 'pragma');
     await storage({ path, source: 's' }).open();
-    expect(raw(path).pragma('journal_mode', { simple: true })).toBe('wal');
+    const connection = pragma.mock.contexts[0] as Database.Database;
+    pragma.mockRestore();
+    expect(connection.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(connection.pragma('synchronous', { simple: true })).toBe(2); // FULL
   });
 });
 
