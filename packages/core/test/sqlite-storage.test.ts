@@ -5,7 +5,7 @@
  * and read-only disks needs root, as CI has (see test/full-disk.e2e.test.ts).
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { chmod, mkdtemp, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -24,8 +24,15 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
+/** A new directory, removed after the test (after anything mounted on it is unmounted). */
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'eventsync-sqlite-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
 async function tempFile(name = 'events.db'): Promise<string> {
-  return join(await mkdtemp(join(tmpdir(), 'eventsync-sqlite-')), name);
+  return join(await tempDir(), name);
 }
 
 /** A storage closed after the test, whatever happens. */
@@ -221,7 +228,7 @@ describe('SqliteStorage: a commit counts whole or not at all', () => {
   });
 
   it('stops at a full disk with SQLITE_FULL, keeps the last whole commit, and resumes once space is freed', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'eventsync-sqlite-full-'));
+    const dir = await tempDir();
     mount(dir, 'size=256k');
     const path = join(dir, 'events.db');
     const store = storage({ path, source: 's' });
@@ -350,7 +357,7 @@ describe('SqliteStorage: several processes opening a new file at once', () => {
 
 describe('SqliteStorage: bad input, one line each', () => {
   it('a directory that does not exist', async () => {
-    const path = join(await mkdtemp(join(tmpdir(), 'eventsync-sqlite-')), 'missing', 'events.db');
+    const path = join(await tempDir(), 'missing', 'events.db');
     const error = await failure(() => storage({ path, source: 's' }).open());
     expect(error.message).toBe(
       `could not open the SQLite database ${path}: its directory ${join(path, '..')} does not exist (ENOENT). Create it (mkdir -p ${join(path, '..')}), or point the storage at another path.`,
@@ -358,7 +365,7 @@ describe('SqliteStorage: bad input, one line each', () => {
   });
 
   it('a directory that is not writable', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'eventsync-sqlite-ro-'));
+    const dir = await tempDir();
     mount(dir, 'ro,size=64k');
     const path = join(dir, 'events.db');
     const error = await failure(() => storage({ path, source: 's' }).open());
@@ -370,7 +377,7 @@ describe('SqliteStorage: bad input, one line each', () => {
   });
 
   it('a directory this user may not write to', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'eventsync-sqlite-theirs-'));
+    const dir = await tempDir();
     await chmod(dir, 0o755);
     const path = join(dir, 'events.db');
     // Root may write anywhere: the storage runs as nobody (65534) in a child process.
