@@ -11,3 +11,4 @@ export { RedisRateLog, type SharedRateLog, type Claim } from './redis-rate-log.j
 export { stoppableSleep } from './stoppable-sleep.js';
 export { storageError } from './storage-error.js';
 export { PostgresStorage, type PostgresStorageOptions } from './postgres-storage.js';
+export { SqliteStorage, type SqliteStorageOptions } from './sqlite-storage.js';

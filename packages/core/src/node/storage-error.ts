@@ -2,7 +2,7 @@
 import { StorageError } from '../errors.js';
 
 /** What each errno means in words, for the ones a sync meets in practice. */
-const CAUSES: Readonly<Record<string, string>> = {
+export const CAUSES: Readonly<Record<string, string>> = {
   ENOSPC: 'no space left on the device',
   EDQUOT: 'the disk quota is exhausted',
   EROFS: 'the file system is read-only',
