@@ -5,6 +5,7 @@
 import * as backfill from './backfill-rate-limit.ts';
 import * as memory from './drain-memory.ts';
 import * as postgres from './postgres-storage.ts';
+import * as sqlite from './sqlite-storage.ts';
 import * as tail from './tail-budget.ts';
 import * as drain from './unthrottled-drain.ts';
 import * as verify from './verify-signatures.ts';
@@ -20,6 +21,7 @@ const benchmarks: Record<string, { run(): Promise<void> }> = {
   'webhook-recovery': recovery,
   'tail-budget': tail,
   'postgres-storage': postgres,
+  'sqlite-storage': sqlite,
 };
 
 const filter = process.argv[2];

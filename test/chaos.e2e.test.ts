@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '@eventsync/sandbox';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { duplicates, idsInFile, runCli, startCli, tempDir } from './support/cli.js';
 import { startPostgres } from './support/postgres.js';
@@ -49,6 +50,22 @@ interface ChaosSink {
   close(): Promise<void>;
 }
 
+async function sqliteSink(): Promise<ChaosSink> {
+  const path = join(await tempDir('chaos-sqlite'), 'events.db');
+  return {
+    url: `sqlite:${path}`,
+    ids: async () => {
+      const db = new Database(path, { readonly: true });
+      try {
+        return (db.prepare("SELECT id FROM eventsync_events WHERE source = 'chaos'").all() as Array<{ id: string }>).map((row) => row.id);
+      } finally {
+        db.close();
+      }
+    },
+    close: async () => undefined,
+  };
+}
+
 async function postgresSink(): Promise<ChaosSink> {
   const server = await startPostgres();
   return {
@@ -70,6 +87,10 @@ async function postgresSink(): Promise<ChaosSink> {
 describe('webhook-first sync under chaos', () => {
   it('holds each of 20,000+ events exactly once after drops, duplicates, 503s, 429 storms and kill -9s', async () => {
     await chaosRun({ serverOffsetMs: 0 });
+  }, 300_000);
+
+  it('holds each of 20,000+ events exactly once in SQLite, after the same faults and kill -9s', async () => {
+    await chaosRun({ serverOffsetMs: 0, sink: await sqliteSink() });
   }, 300_000);
 
   it('holds each of 20,000+ events exactly once in Postgres, after the same faults and kill -9s', async () => {

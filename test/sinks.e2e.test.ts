@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '@eventsync/sandbox';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { duplicates, idsInFile, runCli, startCli, tempDir } from './support/cli.js';
 import { startPostgres, type PostgresServer } from './support/postgres.js';
@@ -120,5 +121,32 @@ describe('eventsync sync --sink postgres://', () => {
     expect(last).toMatch(message);
     expect(result.stderr).not.toMatch(/unexpected error|\n\s+at /);
     expect(result.stderr).not.toContain(new URL(url).password);
+  }, 60_000);
+});
+
+describe('eventsync sync --sink sqlite:', () => {
+  it('refuses a second sync on the same source while the first runs; the table ends exact', async () => {
+    sandbox = await startSandbox({ seed: 13, visibilityLagMs: 0, policies: false, backlog: { count: 3_000, spanMs: 3_600_000 } });
+    const box = sandbox;
+    const dir = await tempDir('sqlite-two-writers');
+    const db = join(dir, 'events.db');
+    const args = ['sync', '--sink', `sqlite:${db}`, '--source', 'acme', '--state-dir', join(dir, 'state'), '--no-status', '--lookback', '1s', '--rate-limit', 'read:600/1m'];
+    const env = { EVENTSYNC_BASE_URL: box.url, EVENTSYNC_API_KEY: box.apiKey };
+    const first = startCli(args, env);
+    let stderr = '';
+    first.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    for (const deadline = Date.now() + 10_000; !stderr.includes('eventsync: syncing') && Date.now() < deadline; ) await sleep(20);
+    await sleep(500);
+    const second = await runCli([...args, '--once', '--state-dir', join(dir, 'other-state')], env);
+    expect(second.code).toBe(8);
+    expect(second.stderr).toMatch(new RegExp(`pid ${first.pid}`));
+
+    first.kill('SIGTERM');
+    expect((await first.result).code).toBe(0);
+    expect((await runCli([...args, '--once', '--rate-limit', 'read:100000/1m'], env)).code).toBe(0);
+    const reader = new Database(db, { readonly: true });
+    const ids = (reader.prepare("SELECT id FROM eventsync_events WHERE source = 'acme'").all() as Array<{ id: string }>).map((row) => row.id);
+    reader.close();
+    expect(ids.sort()).toEqual(box.eventIds().sort());
   }, 60_000);
 });

@@ -47,6 +47,7 @@ const SETTING_SOURCES: Readonly<Record<string, string>> = {
   basePath: 'EVENTSYNC_BASE_PATH',
   policy: '--rate-limit or EVENTSYNC_RATE_LIMIT',
   url: '--sink',
+  path: '--sink',
   source: '--source',
   schema: '--schema',
   tablePrefix: '--table-prefix',

@@ -1,8 +1,7 @@
 /** The storage a sink choice names: where events and their checkpoint are committed together. */
 import { join, resolve } from 'node:path';
 import type { EventStorage } from '@eventsync/core';
-import { ForwardOutput, NdjsonFileStorage, OutputStorage, PostgresStorage, StreamOutput, type NodeClient } from '@eventsync/core/node';
-import { UsageError } from '../usage-error.js';
+import { ForwardOutput, NdjsonFileStorage, OutputStorage, PostgresStorage, SqliteStorage, StreamOutput, type NodeClient } from '@eventsync/core/node';
 import type { SinkChoice, TableOptions } from './settings.js';
 
 export interface StoragePlace {
@@ -31,7 +30,11 @@ export function createStorage(choice: SinkChoice, place: StoragePlace): EventSto
         ...(place.tables.tablePrefix ? { tablePrefix: place.tables.tablePrefix } : {}),
       });
     case 'sqlite':
-      throw new UsageError(`--sink ${choice.kind}: is not available in this build`);
+      return new SqliteStorage({
+        path: resolve(choice.path),
+        source: place.tables.source ?? place.defaultSource,
+        ...(place.tables.tablePrefix ? { tablePrefix: place.tables.tablePrefix } : {}),
+      });
   }
 }
 

@@ -37,6 +37,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { ConfigError } from '../errors.js';
 import type { CommittedState, EventStorage, StoredEvent } from '../storage.js';
 import { checkDirectory, sqliteFailure, type FailureContext } from './sqlite-failure.js';
+import { assertPeerInstalled } from './optional-peer.js';
 import { WriterLease } from './sqlite-lease.js';
 import { migrate, tableNames, type Tables } from './sqlite-schema.js';
 
@@ -97,6 +98,7 @@ export class SqliteStorage implements EventStorage {
     const prefix = options.tablePrefix ?? 'eventsync_';
     if (!PREFIX.test(prefix)) throw new ConfigError(`the table prefix must be letters, digits and _ (not starting with a digit), not ${JSON.stringify(prefix)}`, 'tablePrefix');
     if (!options.source) throw new ConfigError('the SQLite storage needs a source: the name its rows are kept under', 'source');
+    assertPeerInstalled('better-sqlite3', 'a SQLite sink', 'path');
     this.path = options.path;
     this.source = options.source;
     this.tables = tableNames(prefix);
