@@ -10,3 +10,4 @@ export { ForwardOutput, type ForwardOutputOptions } from './forward-output.js';
 export { RedisRateLog, type SharedRateLog, type Claim } from './redis-rate-log.js';
 export { stoppableSleep } from './stoppable-sleep.js';
 export { storageError } from './storage-error.js';
+export { stateLockOwner } from './state-lock.js';

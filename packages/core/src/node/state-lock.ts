@@ -48,6 +48,12 @@ export async function acquireStateLock(directory: string, what: string): Promise
   throw new StorageError(`could not take the lock ${path}: another sync keeps taking it`, path, 'locked');
 }
 
+/** Who holds the lock of `directory` and whether that process is alive (as far as this host can tell); undefined when no one does. */
+export async function stateLockOwner(directory: string): Promise<(LockOwner & { readonly alive: boolean }) | undefined> {
+  const owner = await readOwner(join(directory, 'lock'));
+  return owner && { ...owner, alive: isAlive(owner) };
+}
+
 async function readOwner(path: string): Promise<LockOwner | undefined> {
   try {
     return JSON.parse(await readFile(path, 'utf8')) as LockOwner;
