@@ -2,7 +2,9 @@
 import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_PRESET, PRESET_NAMES } from '@eventsync/core';
 import { runEventsList, type EventsListFlags } from './commands/events-list.js';
+import { runReplay, type ReplayFlags } from './commands/replay.js';
 import { runSandbox, type SandboxFlags } from './commands/sandbox.js';
+import { addSubscriptionsRotate } from './commands/subscriptions-rotate.js';
 import { runSubscriptions, type SubscriptionFlags } from './commands/subscriptions.js';
 import { runSync, type SyncFlags } from './commands/sync.js';
 import { runVerify, type VerifyFlags } from './commands/verify.js';
@@ -20,6 +22,7 @@ const CONNECTION_HELP = `
 Connection (flags win over the environment):
   EVENTSYNC_BASE_URL   origin of the API, e.g. https://api.example.com
   EVENTSYNC_API_KEY    the API key (prefer this to --api-key, which other users can see in ps)
+  EVENTSYNC_API_KEY_FILE a file holding the API key; sync reads it again when it changes
   EVENTSYNC_PRESET     API variant: ${PRESET_NAMES.join(', ')} (default ${DEFAULT_PRESET})
   EVENTSYNC_BASE_PATH  override the preset's base path, e.g. /api/v1/partner
   EVENTSYNC_RATE_LIMIT the plan's budget when above the preset's, e.g. read:600/1m
@@ -29,6 +32,7 @@ function connectionOptions(command: Command): Command {
   return command
     .option('--base-url <url>', 'API origin (default $EVENTSYNC_BASE_URL)')
     .option('--api-key <key>', 'API key (default $EVENTSYNC_API_KEY)')
+    .option('--api-key-file <path>', 'read the API key from this file; sync reads it again when it changes or on a 401 (default $EVENTSYNC_API_KEY_FILE)')
     .addOption(new Option('--preset <name>', 'API variant (default $EVENTSYNC_PRESET or integration)').choices([...PRESET_NAMES]))
     .option('--rate-limit <policies>', "your plan's budget if above the preset's, e.g. read:600/1m,write:60/1m (default $EVENTSYNC_RATE_LIMIT)")
     .option('--shared-limiter <redis-url>', 'share the rate-limit budget with every process on this key through Redis (default $EVENTSYNC_REDIS_URL)');
@@ -67,10 +71,29 @@ export function buildProgram(io: CliIO): Command {
       .option('--lookback <duration>', 'how late events may appear; at least the API\'s 10 s visibility lag (default 15s)')
       .option('--page-size <n>', 'events per request, 1-100', '100')
       .option('--budget-share <share>', "the share of the key's rate limit the sync may use; the rest stays for the key's other systems", '0.75')
-      .option('--no-status', 'no status line / progress lines on stderr'),
+      .option('--no-status', 'no status line / progress lines on stderr')
+      .option('--metrics-port <port>', 'serve /healthz, /readyz, /metrics and a status page at / on this port (0 picks one; default $EVENTSYNC_METRICS_PORT)')
+      .option('--metrics-host <host>', 'the address for --metrics-port (default 127.0.0.1: this machine only)')
+      .option('--alert-url <url>', 'POST a JSON alert here when something needs a person (a Slack-style incoming webhook works), and when it clears')
+      .option('--alert-lag <duration>', 'alert when the checkpoint falls this far behind, once caught up', '10m')
+      .option('--rotate-secret-every <duration>', 'with --listen: rotate the webhook signing secret this often (SIGHUP rotates it at once)'),
   )
     .addHelpText('after', CONNECTION_HELP)
     .action((flags: SyncFlags) => runSync(flags, io));
+
+  program
+    .command('replay')
+    .description("Send events already in the sink to a handler again, signed as deliveries; the sync's checkpoint is not touched")
+    .requiredOption('--since <time>', 'events created at or after this ISO time or duration ago (2h, 7d)')
+    .option('--until <time>', 'and before this one (default: all)')
+    .option('--types <list>', 'comma-separated event types (default all)')
+    .requiredOption('--forward <url>', 'the handler; the secret it verifies with goes in $EVENTSYNC_FORWARD_SECRET')
+    .option('--sink <url>', "the sync's sink: file:<path> (default file:<data-dir>/events.ndjson)")
+    .option('--out <file>', 'short for --sink file:<file>')
+    .option('--data-dir <dir>', "the sync's data directory", './eventsync-data')
+    .addOption(new Option('--preset <name>', 'API variant whose delivery signature to use (default $EVENTSYNC_PRESET or integration)').choices([...PRESET_NAMES]))
+    .option('--no-progress', 'no progress bar on stderr')
+    .action((flags: ReplayFlags) => runReplay(flags, io));
 
   const events = program.command('events').description('Read the events feed');
   connectionOptions(
@@ -90,7 +113,7 @@ export function buildProgram(io: CliIO): Command {
   connectionOptions(
     program
       .command('subscriptions')
-      .description('Manage webhook subscriptions: list | create <url> | delete <id> | enable <id> | disable <id> | test <id> | failures <id>')
+      .description('Manage webhook subscriptions: list | create <url> | delete <id> | enable <id> | disable <id> | test <id> | failures <id> | rotate <id>')
       .argument('<action>', 'list, create, delete, enable, disable, test or failures')
       .argument('[args...]', 'the URL (create) or the subscription id')
       .option('--events <list>', 'create: comma-separated event types (default all: *)')
@@ -101,6 +124,7 @@ export function buildProgram(io: CliIO): Command {
   )
     .addHelpText('after', CONNECTION_HELP)
     .action((action: string, args: string[], flags: SubscriptionFlags) => runSubscriptions(action, args, flags, io));
+  addSubscriptionsRotate(program, io, (command) => connectionOptions(command).addHelpText('after', CONNECTION_HELP));
 
   program
     .command('verify')
