@@ -20,6 +20,11 @@ function row(label, figure, text, value) {
   return tr;
 }
 
+function describeSubscription(subscription) {
+  const named = `${subscription.state} (${subscription.id ?? '-'})`;
+  return subscription.detail === subscription.state ? named : `${named}: ${subscription.detail}`;
+}
+
 function card(connection) {
   const section = document.createElement('section');
   section.className = connection.ready ? 'connection' : 'connection bad';
@@ -51,7 +56,7 @@ function card(connection) {
     row('Events by polling', 'events-poll', number(written.poll), written.poll),
     row('Duplicates skipped', 'duplicates', `${number(duplicates.webhook)} webhook, ${number(duplicates.poll)} poll`, duplicates.webhook + duplicates.poll),
     row('Bad signatures', 'bad-signatures', number(connection.bad_signatures), connection.bad_signatures),
-    row('Subscription', 'subscription', subscription ? `${subscription.state} (${subscription.id ?? '-'}): ${subscription.detail}` : 'none (polling only)', subscription ? subscription.state : null),
+    row('Subscription', 'subscription', subscription ? describeSubscription(subscription) : 'none (polling only)', subscription ? subscription.state : null),
     row('Rate budget', 'budget', budget && budget.remaining !== null ? `${number(budget.remaining)} of ${number(budget.limit)} left (${budget.bucket})` : '-', budget ? budget.remaining : null),
     row('API key', 'key', connection.key, connection.key),
     row('Last error', 'last-error', lastError ? `${lastError.at}: ${lastError.message}` : 'none', lastError ? lastError.message : null),
