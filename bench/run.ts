@@ -4,6 +4,7 @@
  */
 import * as backfill from './backfill-rate-limit.ts';
 import * as memory from './drain-memory.ts';
+import * as metrics from './metrics-overhead.ts';
 import * as tail from './tail-budget.ts';
 import * as drain from './unthrottled-drain.ts';
 import * as verify from './verify-signatures.ts';
@@ -18,6 +19,7 @@ const benchmarks: Record<string, { run(): Promise<void> }> = {
   'webhook-receiver': receiver,
   'webhook-recovery': recovery,
   'tail-budget': tail,
+  'metrics-overhead': metrics,
 };
 
 const filter = process.argv[2];

@@ -14,6 +14,10 @@ import { startCli, tempDir } from './support/cli.js';
 import { Scrape, waitFor } from './support/ops.js';
 import { freePort } from './support/ports.js';
 
+// These run inside the page (puppeteer sends them there); the tests' tsconfig has no DOM library.
+declare const document: { getElementById(id: string): { textContent: string | null } | null };
+declare function getComputedStyle(element: unknown): { backgroundColor: string };
+
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -31,7 +35,7 @@ function chromiumPath(): string {
 }
 
 async function figure(page: Page, name: string): Promise<string> {
-  return page.$eval(`[data-figure="${name}"]`, (cell) => (cell as HTMLElement).dataset.value ?? '');
+  return page.$eval(`[data-figure="${name}"]`, (cell) => (cell as unknown as { dataset: Record<string, string | undefined> }).dataset.value ?? '');
 }
 
 describe('the status page', () => {
