@@ -6,6 +6,7 @@ import * as backfill from './backfill-rate-limit.ts';
 import * as memory from './drain-memory.ts';
 import * as postgres from './postgres-storage.ts';
 import * as sqlite from './sqlite-storage.ts';
+import * as metrics from './metrics-overhead.ts';
 import * as tail from './tail-budget.ts';
 import * as drain from './unthrottled-drain.ts';
 import * as verify from './verify-signatures.ts';
@@ -22,6 +23,7 @@ const benchmarks: Record<string, { run(): Promise<void> }> = {
   'tail-budget': tail,
   'postgres-storage': postgres,
   'sqlite-storage': sqlite,
+  'metrics-overhead': metrics,
 };
 
 const filter = process.argv[2];

@@ -44,8 +44,25 @@ function headersDir() {
     // Not run through the `node` package: the standard install's headers are the only candidate.
   }
   const found = candidates.find((dir) => existsSync(join(dir, 'include', 'node', 'node_version.h')));
-  if (!found) throw new Error(`no headers for Node ${process.version} in ${candidates.join(' or ')}`);
-  return found;
+  return found ?? fetchHeaders(candidates);
+}
+
+/**
+ * The `node` package installs its platform package with `--no-save`, so a later `npm install`
+ * prunes it, headers and all (the binary stays, copied beside it). Fetch that package again
+ * from the registry, as the `node` package itself does, into the cache.
+ */
+function fetchHeaders(searched) {
+  const name = `node-${process.platform}-${process.arch}@${process.version.slice(1)}`;
+  const dir = join(CACHE, `package-${process.version}`);
+  if (!existsSync(join(dir, 'package', 'include', 'node', 'node_version.h'))) {
+    console.log(`no headers for Node ${process.version} in ${searched.join(' or ')}: fetching ${name}`);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    const tarball = execFileSync('npm', ['pack', name, '--silent', '--pack-destination', dir], { encoding: 'utf8' }).trim().split('\n').at(-1);
+    execFileSync('tar', ['xzf', join(dir, tarball), '-C', dir, 'package/include']);
+  }
+  return join(dir, 'package');
 }
 
 /**

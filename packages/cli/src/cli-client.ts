@@ -1,6 +1,6 @@
 /** The Node client as every command builds it: shared limiter from flags or environment, its failures said once. */
 import type { ClientConfig } from '@eventsync/core';
-import { createNodeClient, type NodeClient } from '@eventsync/core/node';
+import { createNodeClient, type NodeClient, type NodeClientOptions } from '@eventsync/core/node';
 import type { ConnectionFlags } from './connection.js';
 
 export function createCliClient(
@@ -8,10 +8,13 @@ export function createCliClient(
   flags: ConnectionFlags,
   io: { env: NodeJS.ProcessEnv; stderr: NodeJS.WritableStream },
   budgetShare?: number,
+  /** Observers of the client's requests and a source of a replaced key (sync's Operations). */
+  hooks: Pick<NodeClientOptions, 'onRequest' | 'refreshApiKey'> = {},
 ): NodeClient {
   const sharedLimiterUrl = flags.sharedLimiter ?? io.env.EVENTSYNC_REDIS_URL;
   let warned = false;
   return createNodeClient(config, {
+    ...hooks,
     ...(sharedLimiterUrl ? { sharedLimiterUrl } : {}),
     ...(budgetShare === undefined ? {} : { budgetShare }),
     onSharedLimiterError: (error) => {

@@ -2,7 +2,9 @@
 import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_PRESET, PRESET_NAMES, SIGNATURE_SCHEMES } from '@eventsync/core';
 import { runEventsList, type EventsListFlags } from './commands/events-list.js';
+import { runReplay, type ReplayFlags } from './commands/replay.js';
 import { runSandbox, type SandboxFlags } from './commands/sandbox.js';
+import { addSubscriptionsRotate } from './commands/subscriptions-rotate.js';
 import { runSync, type SyncFlags } from './commands/sync.js';
 import { runVerify, type VerifyFlags } from './commands/verify.js';
 import { withConnection } from './connection-options.js';
@@ -34,6 +36,8 @@ export function buildProgram(io: CliIO): Command {
   addSyncCommand(program, io);
   addEventsCommand(program, io);
   addSubscriptionsCommand(program, io);
+  addSubscriptionsRotate(program, io, withConnection);
+  addReplayCommand(program, io);
   addVerifyCommand(program, io);
   addSandboxCommand(program, io);
   return program;
@@ -63,8 +67,29 @@ function addSyncCommand(program: Command, io: CliIO): void {
       .option('--lookback <duration>', 'how late events may appear; at least the API\'s 10 s visibility lag (default 15s)')
       .option('--page-size <n>', 'events per request, 1-100', '100')
       .option('--budget-share <share>', "the share of the key's rate limit the sync may use; the rest stays for the key's other systems", '0.75')
-      .option('--no-status', 'no status line / progress lines on stderr'),
+      .option('--no-status', 'no status line / progress lines on stderr')
+      .option('--metrics-port <port>', 'serve /healthz, /readyz, /metrics and a status page at / on this port (0 picks one; default $EVENTSYNC_METRICS_PORT)')
+      .option('--metrics-host <host>', 'the address for --metrics-port (default 127.0.0.1: this machine only)')
+      .option('--alert-url <url>', 'POST a JSON alert here when something needs a person (a Slack-style incoming webhook works), and when it clears')
+      .option('--alert-lag <duration>', 'alert when the checkpoint falls this far behind, once caught up', '10m')
+      .option('--rotate-secret-every <duration>', 'with --listen: rotate the webhook signing secret this often (SIGHUP rotates it at once)'),
   ).action((flags: SyncFlags) => runSync(flags, io));
+}
+
+function addReplayCommand(program: Command, io: CliIO): void {
+  program
+    .command('replay')
+    .description("Send events already in the sink to a handler again, signed as deliveries; the sync's checkpoint is not touched")
+    .requiredOption('--since <time>', 'events created at or after this ISO time or duration ago (2h, 7d)')
+    .option('--until <time>', 'and before this one (default: all)')
+    .option('--types <list>', 'comma-separated event types (default all)')
+    .requiredOption('--forward <url>', 'the handler; the secret it verifies with goes in $EVENTSYNC_FORWARD_SECRET')
+    .option('--sink <url>', "the sync's sink: file:<path> (default file:<data-dir>/events.ndjson)")
+    .option('--out <file>', 'short for --sink file:<file>')
+    .option('--data-dir <dir>', "the sync's data directory", './eventsync-data')
+    .addOption(new Option('--preset <name>', 'API variant whose delivery signature to use (default $EVENTSYNC_PRESET or integration)').choices([...PRESET_NAMES]))
+    .option('--no-progress', 'no progress bar on stderr')
+    .action((flags: ReplayFlags) => runReplay(flags, io));
 }
 
 function addEventsCommand(program: Command, io: CliIO): void {

@@ -10,6 +10,8 @@ export interface SavedSubscription {
   readonly id: string;
   readonly secret: string;
   readonly url: string;
+  /** The subscription a secret rotation is replacing: a start that finds it deletes it (the rotation was cut short). */
+  readonly previous?: { readonly id: string; readonly secret: string };
 }
 
 export class SubscriptionFile {

@@ -5,9 +5,17 @@
  * a clean shutdown, so runs do not leave orphans behind.
  */
 import { join } from 'node:path';
-import { NotFoundError, SubscriptionHealth, WebhookIntake, type EventsyncClient, type SyncEngine } from '@eventsync/core';
+import { NotFoundError, SubscriptionHealth, WebhookIntake, type EventsyncClient, type HealthOutcome, type SyncEngine } from '@eventsync/core';
 import { startWebhookReceiver, type WebhookReceiver } from '@eventsync/core/node';
+import { rotateSecret } from './secret-rotation.js';
 import { SubscriptionFile, type SavedSubscription } from './subscription-file.js';
+
+/**
+ * How long the old secret is still accepted once its subscription is deleted: a delivery
+ * already on the wire then still arrives, and the API gives an attempt 10 s
+ * (docs/api-decisions.md, webhook decisions), so a few seconds more cover it.
+ */
+const OLD_SECRET_GRACE_MS = 15_000;
 
 export interface WebhookChannelOptions {
   readonly client: EventsyncClient;
@@ -19,12 +27,18 @@ export interface WebhookChannelOptions {
   readonly types: readonly string[];
   readonly healthIntervalMs: number;
   readonly log: (line: string) => void;
+  /** Told what each health check found (metrics, alerts): an observer. */
+  readonly onHealth?: (outcome: HealthOutcome) => void;
 }
 
 export class WebhookChannel {
   private saved: SavedSubscription | undefined;
   private healthTimer: ReturnType<typeof setInterval> | undefined;
   private checking = false;
+  private rotating = false;
+  /** Secrets of deleted subscriptions, still accepted for OLD_SECRET_GRACE_MS. */
+  private readonly retiring = new Set<string>();
+  private readonly graceTimers = new Set<ReturnType<typeof setTimeout>>();
 
   private constructor(
     private readonly options: WebhookChannelOptions,
@@ -71,25 +85,87 @@ export class WebhookChannel {
     return this.options.publicUrl ?? this.receiver.url;
   }
 
+  get subscriptionId(): string | undefined {
+    return this.saved?.id;
+  }
+
+  /**
+   * A new signing secret with no gap (secret-rotation.ts): a second subscription, both
+   * secrets accepted, a test delivery through the receiver, the old one deleted. One at a
+   * time; false when one was already under way.
+   */
+  async rotateSecret(): Promise<boolean> {
+    if (this.rotating || !this.saved) return false;
+    this.rotating = true;
+    const before = this.saved;
+    try {
+      await rotateSecret(before.id, {
+        subscriptions: this.options.client.subscriptions,
+        acceptBoth: async (created) => {
+          this.saved = { id: created.id, secret: created.secret, url: before.url, previous: { id: before.id, secret: before.secret } };
+          await this.file.save(this.saved);
+        },
+        acceptOldOnly: async () => {
+          this.saved = before;
+          await this.file.save(before);
+        },
+        dropOld: async (_old, created) => {
+          this.saved = { id: created.id, secret: created.secret, url: before.url };
+          await this.file.save(this.saved);
+          this.retire(before.secret);
+        },
+        verifyEveryMs: 1_000,
+        verifyWithinMs: 30_000,
+        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+        now: Date.now,
+        log: this.options.log,
+      });
+      return true;
+    } finally {
+      this.rotating = false;
+    }
+  }
+
   /** Clean shutdown: the subscription goes with the process. */
   async close({ deleteSubscription }: { readonly deleteSubscription: boolean }): Promise<void> {
     clearInterval(this.healthTimer);
+    for (const timer of this.graceTimers) clearTimeout(timer);
     await this.receiver.close();
     if (deleteSubscription && this.saved) {
+      // Mid-rotation both subscriptions exist: neither may outlive the process.
+      if (this.saved.previous) await this.options.client.subscriptions.delete(this.saved.previous.id);
       await this.options.client.subscriptions.delete(this.saved.id);
       await this.file.remove();
       this.options.log(`deleted webhook subscription ${this.saved.id}`);
     }
   }
 
+  /** The current secret first, then those still accepted: a rotation's old one, and old ones in their grace period. */
   private secrets(): string[] {
     if (!this.saved) return [];
-    return [this.saved.secret];
+    return [this.saved.secret, ...(this.saved.previous ? [this.saved.previous.secret] : []), ...this.retiring];
+  }
+
+  private retire(secret: string): void {
+    this.retiring.add(secret);
+    const timer = setTimeout(() => {
+      this.retiring.delete(secret);
+      this.graceTimers.delete(timer);
+    }, OLD_SECRET_GRACE_MS);
+    timer.unref();
+    this.graceTimers.add(timer);
   }
 
   private async ensureSubscription(): Promise<void> {
     const { subscriptions } = this.options.client;
-    const saved = await this.file.load();
+    let saved = await this.file.load();
+    if (saved?.previous) {
+      // A rotation was cut short: its new subscription is saved, the old one may still deliver.
+      await subscriptions.delete(saved.previous.id);
+      this.options.log(`deleted webhook subscription ${saved.previous.id}, left by a secret rotation that did not finish`);
+      saved = { id: saved.id, secret: saved.secret, url: saved.url };
+      await this.file.save(saved);
+    }
     if (saved && saved.url === this.url) {
       const existing = await subscriptions.get(saved.id).catch((error: unknown) => {
         if (error instanceof NotFoundError) return undefined;
@@ -122,10 +198,12 @@ export class WebhookChannel {
   }
 
   private async checkHealth(): Promise<void> {
-    if (this.checking) return;
+    // A rotation pauses its new subscription for a moment: that is not the circuit breaker.
+    if (this.checking || this.rotating) return;
     this.checking = true;
     try {
       const outcome = await this.health.check();
+      this.options.onHealth?.(outcome);
       if (outcome.state === 'missing') await this.create();
     } catch (error) {
       this.options.log(`could not check the webhook subscription: ${error instanceof Error ? error.message : String(error)}`);

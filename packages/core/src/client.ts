@@ -3,13 +3,13 @@
  * higher-level call (feed, records, subscriptions) goes through `ApiClient.request`.
  */
 import { randomUUID } from 'node:crypto';
-import { keyHint, resolveConfig, type BucketKind, type ClientConfig, type ResolvedConfig } from './config.js';
+import { checkApiKey, keyHint, resolveConfig, type BucketKind, type ClientConfig, type ResolvedConfig } from './config.js';
 import { errorFromResponse, errorFromTransport, type FailureContext } from './error-mapping.js';
-import { ResponseFormatError, StoppedError, type EventsyncError } from './errors.js';
+import { AuthError, ResponseFormatError, StoppedError, type EventsyncError } from './errors.js';
 import { readResponse } from './response-reading.js';
 import { decideRetry } from './retry.js';
 import { ServerClock } from './server-clock.js';
-import { UNLIMITED, type HttpMethod, type HttpRequest, type HttpResponse, type Limiter, type RateLimitObservation, type Runtime } from './transport.js';
+import { UNLIMITED, type HttpMethod, type HttpRequest, type HttpResponse, type Limiter, type Runtime } from './transport.js';
 
 export type QueryValue = string | number | boolean | undefined;
 
@@ -57,7 +57,6 @@ export interface Answer<T> {
 }
 
 export class ApiClient {
-  readonly config: ResolvedConfig;
   /** The API's clock, learnt from every answer's `Date` header. */
   readonly clock: ServerClock;
   readonly stats: ClientStats = { requests: 0, retries: 0, rateLimited: 0, unavailable: 0 };
@@ -66,22 +65,38 @@ export class ApiClient {
   private readonly limiter: Limiter;
   private readonly random: () => number;
   private readonly newIdempotencyKey: () => string;
-  private readonly keyHint: string;
-  private readonly authHeader: Readonly<Record<string, string>>;
+  private resolved: ResolvedConfig;
+  private keyHint: string;
+  private authHeader: Readonly<Record<string, string>>;
 
   constructor(
     config: ClientConfig | ResolvedConfig,
     readonly runtime: Runtime,
   ) {
     // A resolved config carries the Preset object itself; a ClientConfig names it (or leaves it out).
-    this.config = 'preset' in config && typeof config.preset === 'object' ? config : resolveConfig(config as ClientConfig);
+    this.resolved = 'preset' in config && typeof config.preset === 'object' ? config : resolveConfig(config as ClientConfig);
     this.limiter = runtime.limiter ?? UNLIMITED;
     this.random = runtime.random ?? Math.random;
     this.newIdempotencyKey = runtime.newIdempotencyKey ?? randomUUID;
-    this.keyHint = keyHint(this.config.apiKey);
+    this.keyHint = keyHint(this.resolved.apiKey);
     this.clock = new ServerClock(runtime.now);
-    this.authHeader =
-      this.config.authStyle === 'bearer' ? { Authorization: `Bearer ${this.config.apiKey}` } : { 'X-Api-Key': this.config.apiKey };
+    this.authHeader = authHeaderFor(this.resolved);
+  }
+
+  get config(): ResolvedConfig {
+    return this.resolved;
+  }
+
+  /**
+   * Sends `apiKey` from the next attempt on: a key rotated without a restart. Requests
+   * already on the wire keep the key they went with. Throws a ConfigError for a key that
+   * cannot be one (empty, white space) and keeps the current key then.
+   */
+  replaceApiKey(apiKey: string): void {
+    checkApiKey(apiKey);
+    this.resolved = { ...this.resolved, apiKey };
+    this.keyHint = keyHint(apiKey);
+    this.authHeader = authHeaderFor(this.resolved);
   }
 
   /** Sends the request, retrying as `decideRetry` allows; resolves with the parsed JSON body (undefined for an empty one). */
@@ -91,13 +106,22 @@ export class ApiClient {
 
   /** As `request`, also telling what the answer proves of the server's clock. */
   async send<T>(options: RequestOptions): Promise<Answer<T>> {
-    const request = this.buildRequest(options);
+    let request = this.buildRequest(options);
+    let sentKey = this.resolved.apiKey;
+    let triedAnotherKey = false;
     const bucket = this.config.policies[options.bucket ?? (options.method === 'GET' ? 'read' : 'write')].bucket;
-    const context: FailureContext = { config: this.config, keyHint: this.keyHint, method: options.method, path: options.path };
     for (let attempt = 1; ; attempt++) {
+      const context: FailureContext = { config: this.config, keyHint: this.keyHint, method: options.method, path: options.path };
       const outcome = await this.attempt(request, bucket, context);
       if (outcome.ok) return { body: parseBody<T>(outcome.response, context), serverTime: outcome.serverTime };
       const { error } = outcome;
+      // The refused key may have been replaced meanwhile, or the runtime may know a newer one: one more try with it.
+      if (error instanceof AuthError && !triedAnotherKey && (await this.hasKeyOtherThan(sentKey))) {
+        triedAnotherKey = true;
+        sentKey = this.resolved.apiKey;
+        request = { ...request, headers: { ...request.headers, ...this.authHeader } };
+        continue;
+      }
       const decision = decideRetry({
         attempt,
         error,
@@ -113,11 +137,38 @@ export class ApiClient {
     }
   }
 
+  /** After a 401: whether a key other than the one refused is in use now, asking the runtime for one if not. */
+  private async hasKeyOtherThan(refused: string): Promise<boolean> {
+    if (this.resolved.apiKey !== refused) return true;
+    const key = await this.runtime.refreshApiKey?.();
+    if (key === undefined || key === refused) return false;
+    try {
+      this.replaceApiKey(key);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** One round trip: the response when it is a success, else the error to consider retrying. */
   private async attempt(request: HttpRequest, bucket: string, context: FailureContext): Promise<AttemptOutcome> {
+    const outcome = await this.roundTrip(request, bucket, context);
+    if (outcome.sentAt !== undefined && this.runtime.onRequest) {
+      const status = outcome.ok ? outcome.response.status : outcome.status;
+      const observation = { bucket, method: context.method as HttpMethod, path: context.path, status, durationMs: outcome.answeredAt - outcome.sentAt };
+      try {
+        this.runtime.onRequest(outcome.ok ? observation : { ...observation, error: outcome.error });
+      } catch {
+        // An observer's failure is its own: the request has its answer.
+      }
+    }
+    return outcome;
+  }
+
+  private async roundTrip(request: HttpRequest, bucket: string, context: FailureContext): Promise<AttemptOutcome> {
     this.stats.requests++;
     let response: HttpResponse;
-    let sentAt = 0;
+    let sentAt: number | undefined;
     try {
       response = await this.limiter.schedule(
         bucket,
@@ -131,20 +182,22 @@ export class ApiClient {
       // The caller asked to stop: not a network failure, and nothing to retry.
       if (thrown instanceof StoppedError) throw thrown;
       throwIfStopped(request.signal);
-      return { ok: false, error: errorFromTransport(thrown, { ...context, url: request.url }) };
+      const error = errorFromTransport(thrown, { ...context, url: request.url });
+      return { ok: false, error, status: undefined, sentAt, answeredAt: this.runtime.now() };
     }
     const now = this.runtime.now();
-    const serverTime = this.clock.observe(response.headers.date, sentAt, now);
+    // Set: the transport was called, since it answered.
+    const serverTime = this.clock.observe(response.headers.date, sentAt!, now);
     const reading = readResponse(response, now);
     const observation = reading.rateLimit;
     this.limiter.observe(bucket, observation);
     if (observation.limit !== undefined || observation.remaining !== undefined) {
       this.buckets.set(bucket, { limit: observation.limit, remaining: observation.remaining, at: now });
     }
-    if (response.status >= 200 && response.status < 300) return { ok: true, response, serverTime };
+    if (response.status >= 200 && response.status < 300) return { ok: true, response, serverTime, sentAt, answeredAt: now };
     if (response.status === 429) this.stats.rateLimited++;
     if (response.status === 503) this.stats.unavailable++;
-    return { ok: false, error: errorFromResponse(response, reading, context) };
+    return { ok: false, error: errorFromResponse(response, reading, context), status: response.status, sentAt, answeredAt: now };
   }
 
   private buildRequest(options: RequestOptions): HttpRequest {
@@ -184,7 +237,15 @@ export class ApiClient {
 function throwIfStopped(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new StoppedError();
 }
-type AttemptOutcome = { readonly ok: true; readonly response: HttpResponse; readonly serverTime: number | undefined } | { readonly ok: false; readonly error: EventsyncError };
+/** `sentAt` is undefined when the request never left (the limiter refused it). */
+type AttemptOutcome = { readonly sentAt: number | undefined; readonly answeredAt: number } & (
+  | { readonly ok: true; readonly response: HttpResponse; readonly serverTime: number | undefined }
+  | { readonly ok: false; readonly error: EventsyncError; readonly status: number | undefined }
+);
+
+function authHeaderFor(config: ResolvedConfig): Readonly<Record<string, string>> {
+  return config.authStyle === 'bearer' ? { Authorization: `Bearer ${config.apiKey}` } : { 'X-Api-Key': config.apiKey };
+}
 
 function parseBody<T>(response: HttpResponse, context: FailureContext): T {
   if (response.body === '' || response.status === 204) return undefined as T;

@@ -299,16 +299,21 @@ export interface ResolvedConfig {
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const USER_AGENT = 'eventsync/0.1.0';
 
-export function resolveConfig(config: ClientConfig): ResolvedConfig {
-  const preset = getPreset(config.preset ?? DEFAULT_PRESET);
-  const baseUrl = normaliseBaseUrl(config.baseUrl);
-  if (typeof config.apiKey !== 'string' || config.apiKey.trim() === '') {
+/** Throws a ConfigError unless `apiKey` is a key as issued: text, not empty, no white space. */
+export function checkApiKey(apiKey: unknown): asserts apiKey is string {
+  if (typeof apiKey !== 'string' || apiKey.trim() === '') {
     throw new ConfigError('an API key is required', 'apiKey');
   }
-  if (/\s/.test(config.apiKey)) {
+  if (/\s/.test(apiKey)) {
     // Keys "copied incorrectly (truncated or extra spaces)" are a classic 401.
     throw new ConfigError('the API key contains white space; re-copy it from where it was issued', 'apiKey');
   }
+}
+
+export function resolveConfig(config: ClientConfig): ResolvedConfig {
+  const preset = getPreset(config.preset ?? DEFAULT_PRESET);
+  const baseUrl = normaliseBaseUrl(config.baseUrl);
+  checkApiKey(config.apiKey);
   const basePath = normaliseBasePath(config.basePath ?? preset.basePath);
   const policies = {
     read: toPolicy(config.policies?.read, preset.policies.read, 'read'),

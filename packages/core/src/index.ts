@@ -20,7 +20,7 @@ export { pollOnce, passQuery, type PollOnceOptions, type PollOnceResult, type Pa
 export { ServerClock, type ClockBounds } from './server-clock.js';
 export { Records, type WriteOptions } from './records.js';
 export { BoundedIdSet, type DedupeStore } from './dedupe.js';
-export { SyncEngine, type SyncProgress, type SyncEngineOptions } from './sync-engine.js';
+export { SyncEngine, type SyncProgress, type SyncEngineOptions, type CommitObservation, type PassObservation } from './sync-engine.js';
 export { EventsyncClient } from './eventsync-client.js';
 export type { Channel, CommittedState, EventStorage, StorageGuarantee, StoredEvent } from './storage.js';
 export * from './signatures.js';

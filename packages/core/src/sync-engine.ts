@@ -23,6 +23,8 @@ export interface SyncProgress {
   readonly byChannel: Readonly<Record<Channel, number>>;
   /** Events that arrived again (feed look-back, webhook retries, both channels) and were dropped. */
   readonly duplicatesSkipped: number;
+  /** The same, by the channel the repeat came in on. */
+  readonly duplicatesByChannel: Readonly<Record<Channel, number>>;
   readonly pages: number;
   /** Everything created before this instant is in the sink; null before the first page. */
   readonly watermark: number | null;
@@ -61,8 +63,34 @@ export interface SyncEngineOptions {
   /** Used when there is no saved state: where to start. Default: the oldest retained event. */
   readonly startAt?: string;
   readonly onProgress?: (progress: SyncProgress) => void;
+  /** Told after each commit the storage answered (metrics): an observer, what it throws is ignored. */
+  readonly onCommit?: (commit: CommitObservation) => void;
+  /** Told after each pass that completed (metrics): an observer, what it throws is ignored. */
+  readonly onPass?: (pass: PassObservation) => void;
+  /**
+   * Errors that are not transient but that the host expects to clear without a restart (a
+   * 401 while a key file is about to be replaced): `run` waits them out as it does transient
+   * ones, showing them in `progress.waitingOn`. `drainUntil` still gives up after its limit.
+   */
+  readonly waitOut?: (error: unknown) => boolean;
   /** Told once of a condition the user should know about (the API sends no `Date`, so the local clock is trusted). */
   readonly onNotice?: (message: string) => void;
+}
+
+export interface CommitObservation {
+  readonly channel: Channel;
+  /** Events stored by it (0 when only the watermark moved). */
+  readonly events: number;
+  readonly durationMs: number;
+  /** Set when the storage refused the commit. */
+  readonly error?: unknown;
+}
+
+export interface PassObservation {
+  readonly kind: PassKind;
+  /** Events it stored. */
+  readonly events: number;
+  readonly durationMs: number;
 }
 
 export class SyncEngine {
@@ -75,7 +103,7 @@ export class SyncEngine {
   private wakeUp: (() => void) | undefined;
   private lock: Promise<unknown> = Promise.resolve();
   private readonly waiting: Array<{ events: readonly EventEnvelope[]; resolve: (written: number) => void; reject: (error: unknown) => void }> = [];
-  private readonly counters = { duplicatesSkipped: 0, pages: 0, byChannel: { poll: 0, webhook: 0 } };
+  private readonly counters = { duplicatesSkipped: 0, pages: 0, byChannel: { poll: 0, webhook: 0 }, duplicatesByChannel: { poll: 0, webhook: 0 } };
   private newestEventAt: number | null = null;
   private waitingOn: Error | null = null;
   /** Server time of the last sweep's start: when the next one is due. */
@@ -110,6 +138,7 @@ export class SyncEngine {
       delivered: byChannel.poll + byChannel.webhook,
       byChannel: { ...byChannel },
       duplicatesSkipped: this.counters.duplicatesSkipped,
+      duplicatesByChannel: { ...this.counters.duplicatesByChannel },
       pages: this.counters.pages,
       watermark: this.tracker.watermark,
       newestEventAt: this.newestEventAt,
@@ -123,6 +152,7 @@ export class SyncEngine {
    */
   async pass(): Promise<number> {
     const { feed, types, pageSize } = this.options;
+    const startedAt = performance.now();
     const witness = await this.serverTimeWitness();
     const now = feed.clock.now();
     const kind: PassKind = this.sweepEveryPass || now - this.lastSweepAt >= this.sweepEveryMs ? 'sweep' : 'tail';
@@ -140,6 +170,7 @@ export class SyncEngine {
       this.options.onProgress?.(this.progress);
       if (this.stopRequested) break;
     }
+    observe(this.options.onPass, { kind, events: delivered, durationMs: performance.now() - startedAt });
     return delivered;
   }
 
@@ -231,7 +262,8 @@ export class SyncEngine {
       } catch (error) {
         // Stopping cuts waits and requests short; what was saved stays saved.
         if (this.stopRequested) return;
-        if (!isTransient(error) || ++failures >= failureLimit) throw error;
+        const waitable = isTransient(error) || this.options.waitOut?.(error) === true;
+        if (!waitable || ++failures >= failureLimit) throw error;
         this.waitingOn = error as Error;
         this.options.onProgress?.(this.progress);
         // The pass may have stopped between pages: start the next one from the saved state.
@@ -275,13 +307,21 @@ export class SyncEngine {
   /** Commits the fresh events with the tracker's watermark; nothing to commit when neither changed. */
   private async commit(fresh: readonly EventEnvelope[], channel: Channel, received: number): Promise<void> {
     this.counters.duplicatesSkipped += received - fresh.length;
+    this.counters.duplicatesByChannel[channel] += received - fresh.length;
     const watermark = this.tracker.watermark;
     if (fresh.length === 0 && watermark === this.committedWatermark) return;
-    await this.options.storage.commit(
-      fresh.map((event) => ({ event, channel })),
-      watermark === null ? null : new Date(watermark).toISOString(),
-      this.options.fingerprint,
-    );
+    const startedAt = performance.now();
+    try {
+      await this.options.storage.commit(
+        fresh.map((event) => ({ event, channel })),
+        watermark === null ? null : new Date(watermark).toISOString(),
+        this.options.fingerprint,
+      );
+    } catch (error) {
+      observe(this.options.onCommit, { channel, events: fresh.length, durationMs: performance.now() - startedAt, error });
+      throw error;
+    }
+    observe(this.options.onCommit, { channel, events: fresh.length, durationMs: performance.now() - startedAt });
     this.committedWatermark = watermark;
     this.counters.byChannel[channel] += fresh.length;
     for (const event of fresh) this.newestEventAt = Math.max(this.newestEventAt ?? 0, Date.parse(event.created_at));
@@ -327,5 +367,14 @@ export class SyncEngine {
     }).finally(() => {
       this.wakeUp = undefined;
     });
+  }
+}
+
+/** Tells an observer; its failure is its own and never reaches a commit or a pass. */
+function observe<T>(observer: ((value: T) => void) | undefined, value: T): void {
+  try {
+    observer?.(value);
+  } catch {
+    // Observers (metrics) must not change what the engine does.
   }
 }

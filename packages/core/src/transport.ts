@@ -3,7 +3,7 @@
  * rolling-window limiter), n8n (httpRequestWithAuthentication + sleep) and Zapier (z.request) alike,
  * and so that tests control time.
  */
-import { StoppedError, type NetworkFailure } from './errors.js';
+import { StoppedError, type EventsyncError, type NetworkFailure } from './errors.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
@@ -86,6 +86,28 @@ export interface Runtime {
   readonly limiter?: Limiter;
   /** Idempotency keys for POSTs; defaults to `crypto.randomUUID`. */
   readonly newIdempotencyKey?: () => string;
+  /** Told of every attempt once it has an outcome (metrics, readiness). An observer: what it throws is ignored. */
+  readonly onRequest?: (observation: RequestObservation) => void;
+  /**
+   * Asked once per call after a 401: the key to use now, when it has changed since the
+   * client was built (a key file replaced by a rotation). A new key is tried at once.
+   */
+  readonly refreshApiKey?: () => string | undefined | Promise<string | undefined>;
+}
+
+/** One attempt as an observer sees it; never carries the key. */
+export interface RequestObservation {
+  /** The rate-limit bucket it counted against, e.g. `read`. */
+  readonly bucket: string;
+  readonly method: HttpMethod;
+  /** Path under the base path, e.g. `/events`. */
+  readonly path: string;
+  /** The HTTP status; undefined when no answer came back (refused, reset, timed out). */
+  readonly status: number | undefined;
+  /** From sending to the answer: time spent waiting for the limiter is not in it. */
+  readonly durationMs: number;
+  /** The typed error the attempt ended in, when it failed. */
+  readonly error?: EventsyncError;
 }
 
 /**

@@ -7,11 +7,13 @@
  * and a summary. Whatever was started is stopped in reverse order, whatever happens.
  */
 import { join, resolve } from 'node:path';
-import { keyHint, SyncEngine, type ClientConfig, type EventStorage } from '@eventsync/core';
+import { keyHint, SyncEngine, type ClientConfig, type EventStorage, type SyncEngineOptions } from '@eventsync/core';
 import { stoppableSleep, type NodeClient } from '@eventsync/core/node';
 import type { Sandbox } from '@eventsync/sandbox';
 import { createCliClient } from '../cli-client.js';
 import { parseInstant } from '../durations.js';
+import { Operations } from '../ops/operations.js';
+import { parseOpsSettings } from '../ops/ops-settings.js';
 import { StatusLine } from '../status-line.js';
 import { startEmbeddedSandbox } from '../sync/embedded-sandbox.js';
 import { checkSameSource, clockOffsetNote, explainRetention, pauseNote, summary } from '../sync/messages.js';
@@ -36,6 +38,8 @@ interface Run {
   storage?: EventStorage;
   webhooks?: WebhookChannel;
   statusLine?: StatusLine;
+  /** Metrics, health, alerts, key file and secret rotation: observers of the rest. */
+  ops?: Operations;
   /** A stop the user asked for, or the end of `--once`: the webhook subscription goes too. */
   clean: boolean;
 }
@@ -45,6 +49,7 @@ export async function runSync(flags: SyncFlags, io: SyncIO): Promise<void> {
   // Asked before anything starts, so that a stop during start-up is a clean stop too.
   const stopRequested = io.stopRequested('stopping after the page in hand is saved');
   const settings = parseSyncSettings(flags, io.env);
+  const opsSettings = parseOpsSettings(flags, io.env, settings.listenPort !== undefined);
   const run: Run = { clean: false };
   const log = (line: string): void => {
     run.statusLine?.clear();
@@ -52,7 +57,16 @@ export async function runSync(flags: SyncFlags, io: SyncIO): Promise<void> {
   };
   try {
     const { config, dataDir } = await connect(settings, flags, io, run);
-    const client = (run.client = createCliClient(config, flags, io, settings.budgetShare));
+    const ops = (run.ops = new Operations({
+      settings: opsSettings,
+      keyFile: settings.connection.kind === 'api' ? settings.connection.keyFile : undefined,
+      apiKey: config.apiKey,
+      once: flags.once === true,
+      listening: settings.listenPort !== undefined,
+      healthIntervalMs: settings.healthIntervalMs,
+      log,
+    }));
+    const client = (run.client = createCliClient(config, flags, io, settings.budgetShare, ops.clientHooks()));
     const stateDir = resolve(flags.stateDir ?? join(dataDir, 'state'));
 
     // Fail fast on a wrong URL or key; once syncing, transient failures are waited out instead.
@@ -65,7 +79,7 @@ export async function runSync(flags: SyncFlags, io: SyncIO): Promise<void> {
     // "Now" is the API's: it decides what the feed shows. The upper bound, so --once never stops short.
     const drainTarget = client.api.clock.upperBound();
 
-    const engine = await openEngine(settings, flags, { client, storage, stateDir, log }, run);
+    const engine = await openEngine(settings, flags, { client, storage, stateDir, log, hooks: ops.engineHooks() }, run);
     void stopRequested.then(() => {
       run.clean = true;
       engine.stop();
@@ -80,9 +94,11 @@ export async function runSync(flags: SyncFlags, io: SyncIO): Promise<void> {
         types: settings.types,
         healthIntervalMs: settings.healthIntervalMs,
         log,
+        onHealth: ops.onHealth,
       });
     }
     if (flags.status !== false) run.statusLine = startStatusLine(engine, client, run.webhooks, io.stderr);
+    await ops.start({ name: defaultSource, client, engine, sinkDescription: storage.description, webhooks: run.webhooks });
 
     try {
       if (flags.once) await engine.drainUntil(drainTarget);
@@ -113,10 +129,12 @@ interface EngineParts {
   readonly storage: EventStorage;
   readonly stateDir: string;
   readonly log: (line: string) => void;
+  /** Observers (and the wait for a new key) from Operations. */
+  readonly hooks: Pick<SyncEngineOptions, 'onCommit' | 'onPass' | 'waitOut'>;
 }
 
 /** The engine over the storage, refusing a checkpoint that belongs to another source. */
-async function openEngine(settings: SyncSettings, flags: SyncFlags, { client, storage, stateDir, log }: EngineParts, run: Run): Promise<SyncEngine> {
+async function openEngine(settings: SyncSettings, flags: SyncFlags, { client, storage, stateDir, log, hooks }: EngineParts, run: Run): Promise<SyncEngine> {
   const fingerprint = { baseUrl: client.config.baseUrl, basePath: client.config.basePath, types: [...settings.types].sort() };
   const startAt = flags.since === undefined ? undefined : parseInstant(flags.since, '--since', client.api.clock.now());
   run.storage = storage;
@@ -132,6 +150,7 @@ async function openEngine(settings: SyncSettings, flags: SyncFlags, { client, st
     fingerprint,
     ...(startAt ? { startAt } : {}),
     onNotice: log,
+    ...hooks,
   });
   const resumed = engine.resumedFrom;
   checkSameSource(resumed.fingerprint, fingerprint, `${storage.description} (checkpoint in ${stateDir})`);
@@ -156,6 +175,7 @@ function startStatusLine(engine: SyncEngine, client: NodeClient, webhooks: Webho
 
 async function shutDown(run: Run, stderr: NodeJS.WritableStream): Promise<void> {
   run.statusLine?.stop();
+  await run.ops?.stop();
   // A crash keeps the subscription (and its file) for the next run to reuse; a clean stop removes it.
   await run.webhooks?.close({ deleteSubscription: run.clean }).catch((error: unknown) => {
     stderr.write(`eventsync: could not delete the webhook subscription: ${error instanceof Error ? error.message : String(error)}\n`);

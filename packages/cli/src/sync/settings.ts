@@ -5,9 +5,10 @@
 import { EVENT_TYPES, isEventType, PAGE_LIMIT_MAX } from '@eventsync/core';
 import { resolveConnection, type Connection, type ConnectionFlags } from '../connection.js';
 import { parseDuration } from '../durations.js';
+import type { OpsFlags } from '../ops/ops-settings.js';
 import { UsageError } from '../usage-error.js';
 
-export interface SyncFlags extends ConnectionFlags {
+export interface SyncFlags extends ConnectionFlags, OpsFlags {
   readonly sink?: string;
   readonly source?: string;
   readonly tablePrefix?: string;
@@ -81,7 +82,8 @@ export function parseSyncSettings(flags: SyncFlags, env: NodeJS.ProcessEnv): Syn
   };
 }
 
-function parseTypes(text: string | undefined): string[] {
+/** `a,b` into event types, checked against the API's list; empty or `*` means all. */
+export function parseTypes(text: string | undefined): string[] {
   if (text === undefined || text.trim() === '' || text.trim() === '*') return [];
   const types = text.split(',').map((type) => type.trim()).filter(Boolean);
   const unknown = types.filter((type) => !isEventType(type));

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { resolveConfig, type ClientConfig } from '../config.js';
 import { EventsyncClient } from '../eventsync-client.js';
+import type { Runtime } from '../transport.js';
 import { createAxiosTransport, type AxiosTransportOptions } from './axios-transport.js';
 import { RollingWindowLimiter } from './rolling-window-limiter.js';
 import { RedisRateLog } from './redis-rate-log.js';
@@ -19,6 +20,10 @@ export interface NodeClientOptions extends AxiosTransportOptions {
   readonly budgetShare?: number;
   /** Told when the shared store fails and the limiter falls back to its own log. */
   readonly onSharedLimiterError?: (error: unknown) => void;
+  /** See Runtime.onRequest: every attempt's outcome, for metrics. */
+  readonly onRequest?: Runtime['onRequest'];
+  /** See Runtime.refreshApiKey: asked after a 401 for a key that replaced the refused one. */
+  readonly refreshApiKey?: Runtime['refreshApiKey'];
 }
 
 export interface NodeClient extends EventsyncClient {
@@ -48,6 +53,8 @@ export function createNodeClient(config: ClientConfig, options: NodeClientOption
     now: Date.now,
     random: Math.random,
     newIdempotencyKey: randomUUID,
+    ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+    ...(options.refreshApiKey ? { refreshApiKey: options.refreshApiKey } : {}),
   });
   return Object.assign(client, {
     limiter,

@@ -21,6 +21,8 @@ export interface ForwardOutputOptions {
   readonly concurrency?: number;
   /** Per delivery, as the API's dispatcher allows. Default 10 s. */
   readonly timeoutMs?: number;
+  /** Put before the event id to make the delivery id. Default `fwd_`; `eventsync replay` uses `rpl_`. */
+  readonly deliveryIdPrefix?: string;
 }
 
 export class ForwardOutput implements EventOutput {
@@ -46,7 +48,7 @@ export class ForwardOutput implements EventOutput {
       secrets: [this.options.secret],
       body,
       timestamp: Math.floor(Date.now() / 1000),
-      id: `fwd_${event.id}`,
+      id: `${this.options.deliveryIdPrefix ?? 'fwd_'}${event.id}`,
       eventType: event.type,
     });
     let response: Response;

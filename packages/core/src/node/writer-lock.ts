@@ -5,7 +5,7 @@
  */
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { StorageError } from '../errors.js';
 import { storageError } from './storage-error.js';
 
@@ -46,6 +46,12 @@ export async function acquireLock(path: string, what: string): Promise<StateLock
     await rm(path, { force: true });
   }
   throw new StorageError(`could not take the lock ${path}: another sync keeps taking it`, path, 'locked');
+}
+
+/** Who holds the lock of `directory` and whether that process is alive (as far as this host can tell); undefined when no one does. */
+export async function stateLockOwner(directory: string): Promise<(LockOwner & { readonly alive: boolean }) | undefined> {
+  const owner = await readOwner(join(directory, 'lock'));
+  return owner && { ...owner, alive: isAlive(owner) };
 }
 
 async function readOwner(path: string): Promise<LockOwner | undefined> {

@@ -1,0 +1,147 @@
+/**
+ * What --metrics-port costs the sync: the real `eventsync sync` process with the metrics,
+ * health and status server on (and /metrics scraped twice a second, far more often than
+ * Prometheus would) against the same process with it off, rounds alternating.
+ *
+ * - Unthrottled drain: `sync --once` of a 100k-event backlog from a sandbox in its own process.
+ * - Receiver: `sync --listen` taking 20k signed deliveries over 16 keep-alive connections,
+ *   each answered once committed, from a sandbox with an empty feed (polling has nothing to do).
+ *
+ * Target: throughput with metrics / without >= 0.97 for both.
+ */
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { deliveryHeaders, PRESETS } from '@eventsync/core';
+import { CLI, median, sandboxProcess, verdict, type SandboxProcess } from './support.ts';
+
+const BACKLOG = 100_000;
+const DELIVERIES = 20_000;
+const CONCURRENCY = 16;
+const ROUNDS = 3;
+const SCRAPE_EVERY_MS = 500;
+const UNLIMITED = 'read:100000000/1m,write:100000000/1m';
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** Scrapes /metrics until stopped, as a (very eager) Prometheus would. */
+function scraper(port: number): () => Promise<number> {
+  let running = true;
+  let scrapes = 0;
+  const loop = (async () => {
+    while (running) {
+      await sleep(SCRAPE_EVERY_MS);
+      const response = await fetch(`http://127.0.0.1:${port}/metrics`).catch(() => undefined);
+      if (response?.ok) {
+        await response.text();
+        scrapes++;
+      }
+    }
+  })();
+  return async () => {
+    running = false;
+    await loop;
+    return scrapes;
+  };
+}
+
+function startSync(args: string[], sandbox: SandboxProcess) {
+  const child = spawn(process.execPath, [CLI, 'sync', '--no-status', '--rate-limit', UNLIMITED, ...args], {
+    env: { ...process.env, EVENTSYNC_BASE_URL: sandbox.url, EVENTSYNC_API_KEY: sandbox.apiKey },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { child, exited, stderr: () => stderr };
+}
+
+/** Events per second of one `sync --once` drain, from its own summary (which leaves out Node's start-up). */
+async function drain(sandbox: SandboxProcess, metrics: boolean): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), 'eventsync-metrics-drain-'));
+  const port = await freePort();
+  const sync = startSync(['--once', '--lookback', '1s', '--data-dir', dir, ...(metrics ? ['--metrics-port', String(port)] : [])], sandbox);
+  const stopScraping = metrics ? scraper(port) : async () => 0;
+  const code = await sync.exited;
+  const scrapes = await stopScraping();
+  await rm(dir, { recursive: true, force: true });
+  const summary = /(\d+) events written.* in ([\d.]+) s;/.exec(sync.stderr());
+  if (code !== 0 || !summary || Number(summary[1]) !== BACKLOG) throw new Error(`drain failed (exit ${code}): ${sync.stderr()}`);
+  if (metrics && scrapes === 0) throw new Error('the metrics endpoint was never scraped');
+  return BACKLOG / Number(summary[2]);
+}
+
+/** Deliveries per second into one `sync --listen`, each answered once committed. */
+async function receive(sandbox: SandboxProcess, metrics: boolean, round: number): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), 'eventsync-metrics-receiver-'));
+  const [listen, port] = [await freePort(), await freePort()];
+  const sync = startSync(['--listen', String(listen), '--poll-interval', '1m', '--data-dir', dir, ...(metrics ? ['--metrics-port', String(port)] : [])], sandbox);
+  const subscriptionFile = join(dir, 'state', 'subscription.json');
+  let secret: string | undefined;
+  while (!secret) {
+    await sleep(50);
+    secret = await readFile(subscriptionFile, 'utf8').then((text) => (JSON.parse(text) as { secret: string }).secret, () => undefined);
+  }
+  const stopScraping = metrics ? scraper(port) : async () => 0;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const url = `http://127.0.0.1:${listen}/webhooks`;
+  const send = (index: number): Promise<void> => {
+    const id = `evt_bench${metrics ? 'm' : 'p'}${round}_${String(index).padStart(7, '0')}`;
+    const body = JSON.stringify({ id, type: 'customer.created', created_at: new Date().toISOString(), data: { customer_id: `cus_${index}` } });
+    const headers = deliveryHeaders(PRESETS.integration.signature, { secrets: [secret!], body, timestamp: Math.floor(Date.now() / 1000), id: `del_${id}`, eventType: 'customer.created' });
+    return new Promise((resolve, reject) => {
+      const request = http.request(url, { method: 'POST', agent, headers: { ...headers, 'Content-Type': 'application/json' } }, (response) => {
+        response.resume();
+        response.on('end', () => (response.statusCode === 200 ? resolve() : reject(new Error(`delivery answered ${response.statusCode}`))));
+      });
+      request.on('error', reject);
+      request.end(body);
+    });
+  };
+  const start = performance.now();
+  let next = 0;
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    while (next < DELIVERIES) await send(next++);
+  }));
+  const perSecond = DELIVERIES / ((performance.now() - start) / 1000);
+  agent.destroy();
+  await stopScraping();
+  sync.child.kill('SIGTERM');
+  await sync.exited;
+  await rm(dir, { recursive: true, force: true });
+  return perSecond;
+}
+
+export async function run(): Promise<void> {
+  const feed = await sandboxProcess({ seed: 9, policies: false, backlog: { count: BACKLOG, spanMs: 6 * 3_600_000 } });
+  const empty = await sandboxProcess({ seed: 10, policies: false });
+  const results = { drainOff: [] as number[], drainOn: [] as number[], receiveOff: [] as number[], receiveOn: [] as number[] };
+  try {
+    await drain(feed, false); // warm the sandbox and the disk cache once
+    for (let round = 0; round < ROUNDS; round++) {
+      // Alternating which goes first, so neither side always runs on a warmer machine.
+      const order = round % 2 === 0 ? [false, true] : [true, false];
+      for (const metrics of order) (metrics ? results.drainOn : results.drainOff).push(await drain(feed, metrics));
+      for (const metrics of order) (metrics ? results.receiveOn : results.receiveOff).push(await receive(empty, metrics, round));
+    }
+  } finally {
+    await feed.stop();
+    await empty.stop();
+  }
+  const rate = (values: number[]): string => `${Math.round(median(values)).toLocaleString('en-US')}/s`;
+  const drainRatio = median(results.drainOn) / median(results.drainOff);
+  const receiveRatio = median(results.receiveOn) / median(results.receiveOff);
+  console.log(`\n## Metrics overhead: eventsync sync with --metrics-port (scraped every ${SCRAPE_EVERY_MS} ms) vs without, median of ${ROUNDS} alternating rounds`);
+  console.log(`drain of ${BACKLOG.toLocaleString('en-US')} events: ${rate(results.drainOn)} with, ${rate(results.drainOff)} without; ratio ${drainRatio.toFixed(3)} (target >= 0.97: ${verdict(drainRatio >= 0.97)})`);
+  console.log(`receiver, ${DELIVERIES.toLocaleString('en-US')} deliveries, ${CONCURRENCY} connections: ${rate(results.receiveOn)} with, ${rate(results.receiveOff)} without; ratio ${receiveRatio.toFixed(3)} (target >= 0.97: ${verdict(receiveRatio >= 0.97)})`);
+}

@@ -1,0 +1,190 @@
+/**
+ * `/metrics`: the sync in Prometheus's text format, through prom-client. The family names
+ * and labels are an interface (the README lists each): dashboards and alert rules are
+ * written against them, so renaming one breaks someone.
+ *
+ * Figures the engine and the receiver already count (events, duplicates, bad signatures,
+ * lag) are read from the ConnectionWatch when scraped, so they cost nothing between scrapes
+ * and say exactly what the status page says. Per-request, per-commit and per-pass timings
+ * come from the observers and are recorded as they happen: a counter increment or a
+ * histogram bucket, nothing that waits.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { CommitObservation, HealthOutcome, PassObservation, RequestObservation } from '@eventsync/core';
+import type { ConnectionWatch } from './connection-watch.js';
+
+/** Round trips to an API: loopback milliseconds to a slow API's tens of seconds. */
+const REQUEST_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** A commit is an append and an fdatasync (or a transaction): sub-millisecond to a stalled disk. */
+const COMMIT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+/** A tail is one request; a backfill pass runs for minutes. */
+const PASS_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+
+export interface SyncMetricsOptions {
+  readonly watch: ConnectionWatch;
+  /** With --listen: the webhook and subscription families exist. */
+  readonly listening: boolean;
+}
+
+export class SyncMetrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'bucket' | 'status'>;
+  private readonly requestDuration: Histogram;
+  private readonly rateLimited: Counter<'bucket'>;
+  private readonly passDuration: Histogram;
+  private readonly commitDuration: Histogram;
+  private readonly reenabled: Counter | undefined;
+
+  constructor({ watch, listening }: SyncMetricsOptions) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+
+    new Counter({
+      name: 'eventsync_events_written_total',
+      help: 'Events stored in the sink, by the channel that brought them (poll, webhook).',
+      labelNames: ['channel'],
+      registers,
+      collect() {
+        setCounts(this, watch.written());
+      },
+    });
+    new Counter({
+      name: 'eventsync_duplicates_skipped_total',
+      help: 'Events that arrived again and were not stored twice, by the channel the repeat came in on.',
+      labelNames: ['channel'],
+      registers,
+      collect() {
+        setCounts(this, watch.duplicates());
+      },
+    });
+    new Gauge({
+      name: 'eventsync_checkpoint_lag_seconds',
+      help: "Now on the API's clock minus the checkpoint's watermark: everything created before the watermark is stored. NaN before the first page.",
+      registers,
+      collect() {
+        this.set(watch.lagSeconds() ?? Number.NaN);
+      },
+    });
+    new Gauge({
+      name: 'eventsync_last_event_timestamp_seconds',
+      help: 'created_at of the newest event this process stored, in Unix seconds. NaN until it stores one.',
+      registers,
+      collect() {
+        this.set(watch.newestEventSeconds() ?? Number.NaN);
+      },
+    });
+    new Gauge({
+      name: 'eventsync_rate_limit_remaining',
+      help: "Requests left in the API's rate-limit window, by bucket, as its last X-RateLimit-Remaining said.",
+      labelNames: ['bucket'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [bucket, reading] of watch.sources.buckets()) if (reading.remaining !== undefined) this.set({ bucket }, reading.remaining);
+      },
+    });
+    new Gauge({
+      name: 'eventsync_ready',
+      help: '1 when /readyz answers 200, else 0.',
+      registers,
+      collect() {
+        this.set(watch.problems().length === 0 ? 1 : 0);
+      },
+    });
+    this.requests = new Counter({
+      name: 'eventsync_api_requests_total',
+      help: 'Requests sent to the API, by rate-limit bucket and HTTP status ("none": no answer came back).',
+      labelNames: ['bucket', 'status'],
+      registers,
+    });
+    this.requestDuration = new Histogram({
+      name: 'eventsync_api_request_duration_seconds',
+      help: 'Time from sending a request to the API to its answer (waiting for the rate limiter not included).',
+      buckets: REQUEST_BUCKETS,
+      registers,
+    });
+    this.rateLimited = new Counter({
+      name: 'eventsync_rate_limited_total',
+      help: 'Requests the API answered 429 (rate limited), by bucket.',
+      labelNames: ['bucket'],
+      registers,
+    });
+    this.passDuration = new Histogram({
+      name: 'eventsync_poll_pass_duration_seconds',
+      help: 'Time a polling pass took, from its first request to its last commit.',
+      buckets: PASS_BUCKETS,
+      registers,
+    });
+    this.commitDuration = new Histogram({
+      name: 'eventsync_sink_commit_duration_seconds',
+      help: 'Time the sink took to make a commit durable (events and checkpoint together), either channel.',
+      buckets: COMMIT_BUCKETS,
+      registers,
+    });
+    if (!listening) return;
+
+    new Counter({
+      name: 'eventsync_bad_signatures_total',
+      help: 'Webhook deliveries refused because no signature matched the signing secret(s).',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(watch.badSignatures() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'eventsync_subscription_active',
+      help: "1 while the last health check found the sync's webhook subscription active; 0 from a check that found it disabled or gone until one finds it active again.",
+      registers,
+      collect() {
+        this.set(watch.subscriptionView()?.state === 'active' ? 1 : 0);
+      },
+    });
+    this.reenabled = new Counter({
+      name: 'eventsync_subscription_reenabled_total',
+      help: "Times the sync re-enabled its webhook subscription after finding it disabled (the API's circuit breaker).",
+      registers,
+    });
+    new Gauge({
+      name: 'eventsync_webhook_delivery_failures',
+      help: "Failed deliveries the API's failures audit recorded for the sync's subscription during the last health interval. NaN before the first reading.",
+      registers,
+      collect() {
+        this.set(watch.webhookDeliveryFailures() ?? Number.NaN);
+      },
+    });
+  }
+
+  request(observation: RequestObservation): void {
+    const { bucket, status } = observation;
+    this.requests.inc({ bucket, status: status === undefined ? 'none' : String(status) });
+    this.requestDuration.observe(observation.durationMs / 1000);
+    if (status === 429) this.rateLimited.inc({ bucket });
+  }
+
+  commit(observation: CommitObservation): void {
+    if (observation.error === undefined) this.commitDuration.observe(observation.durationMs / 1000);
+  }
+
+  pass(observation: PassObservation): void {
+    this.passDuration.observe(observation.durationMs / 1000);
+  }
+
+  health(outcome: HealthOutcome): void {
+    if (outcome.state === 're-enabled') this.reenabled?.inc();
+  }
+
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
+
+/** A counter whose value is counted elsewhere (the engine, the receiver): shown as read, never decreasing since its source never does. */
+function setCounts(counter: Counter<'channel'>, counts: Readonly<Record<string, number>>): void {
+  counter.reset();
+  for (const [channel, count] of Object.entries(counts)) counter.inc({ channel }, count);
+}

@@ -1,0 +1,128 @@
+/**
+ * Signing secrets rotated under a steady stream of deliveries: by `sync --listen` itself
+ * (--rotate-secret-every, SIGHUP, `subscriptions rotate <its id>`) and by `subscriptions
+ * rotate` for a handler someone else runs.
+ */
+import http from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createVerifier, PRESETS } from '@eventsync/core';
+import { createNodeClient } from '@eventsync/core/node';
+import { startSandbox } from '@eventsync/sandbox';
+import { duplicates, idsInFile, runCli, startCli, tempDir } from './support/cli.js';
+import { waitFor } from './support/ops.js';
+
+/** The sandbox runs without rate limits here; the sync's limiter is told so. */
+const UNLIMITED = 'read:100000/1m,write:100000/1m';
+
+const cleanups: Array<() => Promise<unknown> | unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function steadySandbox() {
+  const sandbox = await startSandbox({ seed: 61, visibilityLagMs: 200, backlog: { count: 20, spanMs: 60_000 }, generator: { ratePerSecond: 40 }, policies: false, webhooks: { timeScale: 0.001 } });
+  cleanups.push(() => sandbox.stop());
+  return sandbox;
+}
+
+describe('secret rotation', () => {
+  it('sync --listen rotates on a timer, on SIGHUP and on `subscriptions rotate`: every event once, no 401 for either secret', async () => {
+    const sandbox = await steadySandbox();
+    const dir = await tempDir('ops-rotation');
+    const env = { EVENTSYNC_BASE_URL: sandbox.url, EVENTSYNC_API_KEY: sandbox.apiKey };
+    const sync = startCli(
+      ['sync', '--listen', '0', '--rotate-secret-every', '3s', '--health-interval', '500ms', '--poll-interval', '1s', '--lookback', '1s', '--no-status', '--rate-limit', UNLIMITED, '--data-dir', dir],
+      env,
+    );
+    cleanups.push(() => sync.kill('SIGKILL'));
+    const savedId = async (): Promise<string | undefined> =>
+      readFile(join(dir, 'state', 'subscription.json'), 'utf8').then((text) => (JSON.parse(text) as { id: string; previous?: unknown }).previous ? undefined : (JSON.parse(text) as { id: string }).id, () => undefined);
+    const first = await waitFor('the subscription', savedId);
+    await waitFor('deliveries', () => sandbox.deliveries.some((delivery) => delivery.ok));
+
+    sync.kill('SIGHUP');
+    const second = await waitFor('the SIGHUP rotation', async () => ((await savedId()) ?? first) !== first && (await savedId()), 20_000);
+    await waitFor('a timed rotation', async () => ((await savedId()) ?? second) !== second, 20_000);
+    const current = await waitFor('a settled subscription', savedId);
+    const rotated = await runCli(['subscriptions', 'rotate', current, '--data-dir', dir, '--wait', '30s'], env);
+    expect(rotated.stdout, rotated.stderr).toContain(`rotated ${current} -> `);
+    expect(rotated.code).toBe(0);
+
+    sandbox.stopGenerator();
+    const sink = join(dir, 'events.ndjson');
+    await waitFor('every event in the sink', async () => (await idsInFile(sink)).length >= sandbox.eventIds().length, 30_000);
+    sync.kill('SIGTERM');
+    const result = await sync.result;
+    expect(result.code).toBe(0);
+
+    const ids = await idsInFile(sink);
+    expect(duplicates(ids)).toEqual([]);
+    expect(new Set(ids)).toEqual(new Set(sandbox.eventIds()));
+    // Nothing was refused, whichever secret signed it...
+    expect(sandbox.deliveries.filter((delivery) => delivery.status === 401)).toEqual([]);
+    // ...and no rotation left a gap in the stream: the new subscription's deliveries took over
+    // where the old one's ended (at 40 events a second, within a fraction of a second).
+    const accepted = sandbox.deliveries.filter((delivery) => delivery.ok);
+    const subscriptions = [...new Set(accepted.map((delivery) => delivery.subscription_id))];
+    expect(subscriptions.length).toBeGreaterThanOrEqual(4);
+    for (const [index, id] of subscriptions.slice(1).entries()) {
+      const old = subscriptions[index]!;
+      const firstOfNew = Math.min(...accepted.filter((delivery) => delivery.subscription_id === id).map((delivery) => delivery.at));
+      const lastOfOld = Math.max(...accepted.filter((delivery) => delivery.subscription_id === old).map((delivery) => delivery.at));
+      expect(firstOfNew - lastOfOld).toBeLessThan(1_000);
+    }
+    expect(result.stderr.match(/secret rotation done/g)?.length).toBeGreaterThanOrEqual(3);
+    expect(result.stderr).not.toMatch(/whsec_/);
+  }, 120_000);
+
+  it('subscriptions rotate <id> for another handler: prints the new secret, waits until the handler accepts it, then deletes the old subscription', async () => {
+    const sandbox = await steadySandbox();
+    const client = createNodeClient({ baseUrl: sandbox.url, apiKey: sandbox.apiKey, policies: { read: 'read:100000/1m', write: 'write:100000/1m' } });
+    cleanups.push(() => client.close());
+    // A handler that verifies with the secrets it has been given; the test adds the new one when the command prints it.
+    const secrets: string[] = [];
+    let refusedAfterUpdate = 0;
+    let updated = false;
+    const received = new Set<string>();
+    const handler = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const verdict = createVerifier(PRESETS.integration.signature, secrets).check({ rawBody: body, headers: req.headers, now: Date.now() });
+        if (!verdict.ok) {
+          if (updated) refusedAfterUpdate++;
+          return void res.writeHead(401).end();
+        }
+        received.add((JSON.parse(body.toString()) as { id: string }).id);
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((resolve) => handler.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => (handler.closeAllConnections(), handler.close(resolve))));
+    const created = await client.subscriptions.create({ url: `http://127.0.0.1:${(handler.address() as { port: number }).port}/hook`, events: ['*'] });
+    secrets.push(created.secret);
+    await waitFor('deliveries to the handler', () => received.size > 20);
+
+    const dir = await tempDir('ops-rotate-other');
+    const command = startCli(['subscriptions', 'rotate', created.id, '--data-dir', dir, '--wait', '60s'], { EVENTSYNC_BASE_URL: sandbox.url, EVENTSYNC_API_KEY: sandbox.apiKey });
+    let stdout = '';
+    command.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const newSecret = await waitFor('the new secret', () => /signing secret: (whsec_\S+)/.exec(stdout)?.[1], 20_000);
+    secrets.unshift(newSecret);
+    updated = true;
+    const result = await command.result;
+    expect(result.code, result.stderr).toBe(0);
+    const newId = /rotated \S+ -> (\S+)/.exec(stdout)![1]!;
+    expect((await client.subscriptions.list()).data.map((subscription) => subscription.id)).toEqual([newId]);
+    expect((await client.subscriptions.get(newId)).active).toBe(true);
+
+    const before = received.size;
+    await waitFor('deliveries on the new subscription', () => received.size > before + 20);
+    expect(refusedAfterUpdate).toBe(0);
+    expect(sandbox.deliveries.filter((delivery) => delivery.subscription_id === newId && delivery.ok).length).toBeGreaterThan(0);
+    expect(result.stderr).not.toContain(newSecret);
+  }, 90_000);
+});
