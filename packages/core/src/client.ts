@@ -3,7 +3,7 @@
  * higher-level call (feed, records, subscriptions) goes through `ApiClient.request`.
  */
 import { randomUUID } from 'node:crypto';
-import { keyHint, resolveConfig, type BucketKind, type ClientConfig, type ResolvedConfig } from './config.js';
+import { authHeaders, keyHint, resolveConfig, type BucketKind, type ClientConfig, type ResolvedConfig } from './config.js';
 import { errorFromResponse, errorFromTransport, type FailureContext } from './error-mapping.js';
 import { ResponseFormatError, StoppedError, type EventsyncError } from './errors.js';
 import { decideRetry, parseRetryAfter } from './retry.js';
@@ -79,8 +79,7 @@ export class ApiClient {
     this.newIdempotencyKey = runtime.newIdempotencyKey ?? randomUUID;
     this.keyHint = keyHint(this.config.apiKey);
     this.clock = new ServerClock(runtime.now);
-    this.authHeader =
-      this.config.authStyle === 'bearer' ? { Authorization: `Bearer ${this.config.apiKey}` } : { 'X-Api-Key': this.config.apiKey };
+    this.authHeader = authHeaders(this.config.authStyle, this.config.apiKey);
   }
 
   /** Sends the request, retrying as `decideRetry` allows; resolves with the parsed JSON body (undefined for an empty one). */
