@@ -26,6 +26,7 @@ import {
 	type Preset,
 	type Runtime,
 } from './core';
+import { version } from '../package.json';
 
 export const CREDENTIAL_NAME = 'eventsyncApi';
 
@@ -105,7 +106,7 @@ export async function getClient(context: EventsyncContext): Promise<{ client: Ev
 			baseUrl: credentials.baseUrl,
 			apiKey: credentials.apiKey,
 			preset: credentials.preset.name,
-			userAgent: 'n8n-nodes-eventsync/0.1.0',
+			userAgent: `n8n-nodes-eventsync/${version}`,
 			// Wait out a Retry-After of up to a minute inside the node; longer waits fail the node with the rate-limit error.
 			retry: { maxRetryAfterMs: 60_000, maxAttempts: 4 },
 		},

@@ -30,6 +30,7 @@ import {
   type Transport,
 } from '@eventsync/core';
 import type { Bundle, ZObject } from 'zapier-platform-core';
+import packageJson from '../package.json' with { type: 'json' };
 
 /** What the connection form stores (see authentication.ts). */
 export interface AuthData {
@@ -42,7 +43,7 @@ export interface AuthData {
 export const MAX_SLEEP_MS = 1_000;
 /** Delay handed to Zapier for a 429/503 that names none. */
 export const DEFAULT_THROTTLE_SECONDS = 60;
-export const USER_AGENT = 'eventsync-zapier/0.1.0';
+export const USER_AGENT = `eventsync-zapier/${packageJson.version}`;
 /**
  * Zapier gives each call 30 s in all (a poll, a create, turning a Zap on). Every operation
  * makes at most one request; giving up on it after 20 s leaves the rest for Zapier's own work
