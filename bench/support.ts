@@ -14,9 +14,15 @@ export interface SandboxProcess {
   stop(): Promise<void>;
 }
 
-/** A sandbox in another process, so the client under test does not share its event loop with the server. */
+/**
+ * A sandbox in another process, so the client under test does not share its event loop with
+ * the server. It runs with Node's default flags: NODE_OPTIONS given to a benchmark are for the
+ * client, and a heap cap meant for it would leave the server, which holds the whole backlog,
+ * collecting garbage instead of answering (or out of memory).
+ */
 export async function sandboxProcess(options: SandboxOptions): Promise<SandboxProcess> {
-  const child: ChildProcess = spawn(process.execPath, [SANDBOX_CHILD, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const { NODE_OPTIONS: _clientFlags, ...env } = process.env;
+  const child: ChildProcess = spawn(process.execPath, [SANDBOX_CHILD, JSON.stringify(options)], { stdio: ['ignore', 'pipe', 'inherit'], env });
   const lines = createInterface({ input: child.stdout! });
   const first = await new Promise<string>((resolve, reject) => {
     lines.once('line', resolve);

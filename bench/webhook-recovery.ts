@@ -8,8 +8,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Poller, WebhookIntake, type SyncState } from '@eventsync/core';
-import { createNodeClient, FileCursorStore, NdjsonFileSink, startWebhookReceiver } from '@eventsync/core/node';
+import { SyncEngine, WebhookIntake } from '@eventsync/core';
+import { createNodeClient, NdjsonFileStorage, startWebhookReceiver } from '@eventsync/core/node';
 import { startSandbox } from '@eventsync/sandbox';
 import { seconds } from './support.ts';
 
@@ -21,16 +21,14 @@ export async function run(): Promise<void> {
   const sandbox = await startSandbox({ seed: 8, visibilityLagMs: 1_000, policies: false });
   const client = createNodeClient({ baseUrl: sandbox.url, apiKey: sandbox.apiKey, policies: { read: 'read:100000/1m', write: 'write:100000/1m' } });
   const dir = await mkdtemp(join(tmpdir(), 'eventsync-recovery-'));
-  const poller = new Poller<number>({
+  const poller = await SyncEngine.open({
     feed: client.events,
-    sink: new NdjsonFileSink(join(dir, 'events.ndjson')),
-    store: new FileCursorStore<SyncState<number>>(join(dir, 'state.json')),
+    storage: new NdjsonFileStorage({ path: join(dir, 'events.ndjson'), stateDir: join(dir, 'state') }),
     now: Date.now,
     sleep: (ms) => sleep(ms),
     pollIntervalMs: POLL_INTERVAL_MS,
     checkpoint: { lookbackMs: 2_000 },
   });
-  await poller.open();
   let secret = '';
   const intake = new WebhookIntake({ poller, signature: client.config.signature, secrets: () => [secret], now: Date.now });
   let receiver = await startWebhookReceiver({ intake, port: 0 });

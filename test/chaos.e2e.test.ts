@@ -2,8 +2,10 @@
  * Webhook-first sync under chaos: 20,000+ events while the sandbox drops 30 % of deliveries,
  * duplicates 10 %, delays and so reorders them, answers 503s and 429 storms, and the sync
  * process is kill -9ed at random moments and restarted. The sink must end up holding every
- * event exactly once.
+ * event exactly once. Run again with the sync's clock 30 s ahead of the API's and its output
+ * on a small disk that fills up mid-run (then grows, as when an operator frees space).
  */
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -12,10 +14,20 @@ import { completeLines, duplicates, idsInFile, runCli, startCli, tempDir } from 
 import { freePort } from './support/ports.js';
 
 let sandbox: Sandbox | undefined;
+let mounted: string | undefined;
 afterEach(async () => {
   await sandbox?.stop();
   sandbox = undefined;
+  if (mounted) execFileSync('umount', [mounted]);
+  mounted = undefined;
 });
+
+interface ChaosOptions {
+  /** The API's clock minus the sync's. */
+  readonly serverOffsetMs: number;
+  /** The output on a tmpfs of this size, grown to 64 MiB after the first full-disk stop (needs root, as CI has). */
+  readonly diskBytes?: number;
+}
 
 /** Deterministic "random" kill moments (ms), spread across the run. */
 function killSchedule(seed: number, count: number): number[] {
@@ -28,59 +40,91 @@ function killSchedule(seed: number, count: number): number[] {
 
 describe('webhook-first sync under chaos', () => {
   it('holds each of 20,000+ events exactly once after drops, duplicates, 503s, 429 storms and kill -9s', async () => {
-    sandbox = await startSandbox({
-      seed: 2026,
-      visibilityLagMs: 1_000,
-      policies: { read: 'read:3000/1m', write: 'write:3000/1m' },
-      faults: { unavailableRate: 0.05, rateLimitStormRate: 0.05, stormRetryAfterSeconds: 1, latencyMs: [0, 5] },
-      webhooks: { timeScale: 0.001, faults: { dropRate: 0.3, duplicateRate: 0.1, delayMs: [0, 300] } },
-    });
-    const dir = await tempDir('chaos');
-    const port = await freePort();
-    const env = { EVENTSYNC_BASE_URL: sandbox.url, EVENTSYNC_API_KEY: sandbox.apiKey };
-    const args = (...extra: string[]) => [
-      'sync',
-      '--listen', String(port),
-      '--out', join(dir, 'events.ndjson'),
-      '--state-dir', join(dir, 'state'),
-      '--lookback', '2s',
-      '--poll-interval', '1s',
-      '--health-interval', '1s',
-      '--rate-limit', 'read:3000/1m',
-      '--no-status',
-      ...extra,
-    ];
+    await chaosRun({ serverOffsetMs: 0 });
+  }, 300_000);
 
-    sandbox.startGenerator({ ratePerSecond: 1_600 });
-    for (const wait of killSchedule(7, 6)) {
-      const child = startCli(args(), env);
-      await sleep(wait);
-      child.kill('SIGKILL');
-      expect((await child.result).signal).toBe('SIGKILL');
-    }
-    while (sandbox.eventIds().length < 20_000) await sleep(100);
-    sandbox.stopGenerator();
-    expect(await completeLines(join(dir, 'events.ndjson'))).toBeGreaterThan(0);
-
-    // The last run drains everything created before it started, then stops cleanly.
-    const last = await runCli(args('--once'), env);
-    expect(last.stderr).not.toMatch(/\n\s+at /);
-    expect(last.code).toBe(0);
-
-    const ids = await idsInFile(join(dir, 'events.ndjson'));
-    const all = sandbox.eventIds();
-    expect(all.length).toBeGreaterThanOrEqual(20_000);
-    expect(duplicates(ids)).toEqual([]);
-    expect(new Set(ids)).toEqual(new Set(all));
-
-    // Webhooks did real work (and some were refused or lost), and the clean stop left no subscription behind.
-    const delivered = sandbox.deliveries.filter((delivery) => delivery.ok);
-    expect(delivered.length).toBeGreaterThan(1_000);
-    expect(sandbox.deliveries.some((delivery) => delivery.fault === 'dropped')).toBe(true);
-    expect(sandbox.deliveries.some((delivery) => delivery.fault === 'duplicate')).toBe(true);
-    expect(sandbox.requests.some((request) => request.status === 503)).toBe(true);
-    expect(sandbox.requests.some((request) => request.status === 429)).toBe(true);
-    const leftovers = await runCli(['subscriptions', 'list', '--json'], env);
-    expect(leftovers.stdout.trim()).toBe('');
+  it('holds each event exactly once with its clock 30 s ahead of the API and a disk that fills up', async () => {
+    const { fullDiskStops } = await chaosRun({ serverOffsetMs: -30_000, diskBytes: 400_000 });
+    expect(fullDiskStops).toBeGreaterThan(0);
   }, 300_000);
 });
+
+async function chaosRun(options: ChaosOptions): Promise<{ fullDiskStops: number }> {
+  const box = await startSandbox({
+    seed: 2026,
+    now: () => Date.now() + options.serverOffsetMs,
+    // The API's own 10 s visibility lag, with the default 15 s look-back.
+    policies: { read: 'read:3000/1m', write: 'write:3000/1m' },
+    faults: { unavailableRate: 0.05, rateLimitStormRate: 0.05, stormRetryAfterSeconds: 1, latencyMs: [0, 5] },
+    webhooks: { timeScale: 0.001, faults: { dropRate: 0.3, duplicateRate: 0.1, delayMs: [0, 300] } },
+  });
+  sandbox = box;
+  const dir = await tempDir('chaos');
+  const outDir = await tempDir('chaos-out');
+  if (options.diskBytes !== undefined) {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${options.diskBytes}`, 'tmpfs', outDir]);
+    mounted = outDir;
+  }
+  const out = join(outDir, 'events.ndjson');
+  const port = await freePort();
+  const env = { EVENTSYNC_BASE_URL: box.url, EVENTSYNC_API_KEY: box.apiKey };
+  const args = (...extra: string[]) => [
+    'sync',
+    '--listen', String(port),
+    '--out', out,
+    '--state-dir', join(dir, 'state'),
+    '--poll-interval', '1s',
+    '--health-interval', '1s',
+    '--rate-limit', 'read:3000/1m',
+    '--budget-share', '1',
+    '--no-status',
+    ...extra,
+  ];
+
+  box.startGenerator({ ratePerSecond: 1_600 });
+  let fullDiskStops = 0;
+  for (const wait of killSchedule(7, 6)) {
+    const child = startCli(args(), env);
+    await sleep(wait);
+    child.kill('SIGKILL');
+    const result = await child.result;
+    if (result.code === 8) {
+      // The disk filled: one line naming the file and the cause, then the operator makes room.
+      expect(result.stderr).toMatch(/could not (write events to|save the checkpoint) \S+: no space left on the device/);
+      fullDiskStops++;
+      execFileSync('mount', ['-o', 'remount,size=64m', outDir]);
+    } else {
+      expect(result.signal).toBe('SIGKILL');
+    }
+  }
+  while (box.eventIds().length < 20_000) await sleep(100);
+  box.stopGenerator();
+  expect(await completeLines(out)).toBeGreaterThan(0);
+
+  // The last run drains everything created before it started, then stops cleanly.
+  let last = await runCli(args('--once'), env);
+  if (last.code === 8 && options.diskBytes !== undefined && fullDiskStops === 0) {
+    fullDiskStops++;
+    execFileSync('mount', ['-o', 'remount,size=64m', outDir]);
+    last = await runCli(args('--once'), env);
+  }
+  expect(last.stderr).not.toMatch(/\n\s+at /);
+  expect(last.code).toBe(0);
+
+  const ids = await idsInFile(out);
+  const all = box.eventIds();
+  expect(all.length).toBeGreaterThanOrEqual(20_000);
+  expect(duplicates(ids)).toEqual([]);
+  expect(new Set(ids)).toEqual(new Set(all));
+
+  // Webhooks did real work (and some were refused or lost), and the clean stop left no subscription behind.
+  const delivered = box.deliveries.filter((delivery) => delivery.ok);
+  expect(delivered.length).toBeGreaterThan(1_000);
+  expect(box.deliveries.some((delivery) => delivery.fault === 'dropped')).toBe(true);
+  expect(box.deliveries.some((delivery) => delivery.fault === 'duplicate')).toBe(true);
+  expect(box.requests.some((request) => request.status === 503)).toBe(true);
+  expect(box.requests.some((request) => request.status === 429)).toBe(true);
+  const leftovers = await runCli(['subscriptions', 'list', '--json'], env);
+  expect(leftovers.stdout.trim()).toBe('');
+  return { fullDiskStops };
+}

@@ -46,7 +46,7 @@ async function twoSyncsAtOnce(shared: boolean): Promise<{ refused: number; files
   const results = await Promise.all(
     dirs.map((dir) =>
       runCli(
-        ['sync', '--once', '--data-dir', dir, '--lookback', '1s', '--no-status', '--rate-limit', 'read:10/1s', ...(shared ? ['--shared-limiter', redisUrl] : [])],
+        ['sync', '--once', '--data-dir', dir, '--lookback', '1s', '--no-status', '--rate-limit', 'read:10/1s', '--budget-share', '1', ...(shared ? ['--shared-limiter', redisUrl] : [])],
         env,
       ),
     ),

@@ -14,13 +14,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   EventsyncClient,
   ManagedSubscriptionError,
-  Poller,
+  SyncEngine,
   SubscriptionHealth,
   WebhookIntake,
   signWebhook,
-  type SyncState,
 } from '@eventsync/core';
-import { createNodeClient, FileCursorStore, NdjsonFileSink, startWebhookReceiver, type NodeClient, type WebhookReceiver } from '@eventsync/core/node';
+import { createNodeClient, NdjsonFileStorage, startWebhookReceiver, type NodeClient, type WebhookReceiver } from '@eventsync/core/node';
 import { startSandbox, type Sandbox, type SandboxOptions } from '@eventsync/sandbox';
 import { duplicates, idsInFile, startCli, tempDir } from './support/cli.js';
 
@@ -45,16 +44,14 @@ async function sandboxWith(options: SandboxOptions = {}): Promise<{ sandbox: San
 async function handler(client: EventsyncClient, secrets: () => string[], port = 0) {
   const dir = await tempDir('handler');
   const sinkPath = join(dir, 'events.ndjson');
-  const poller = new Poller<number>({
+  const poller = await SyncEngine.open({
     feed: client.events,
-    sink: new NdjsonFileSink(sinkPath),
-    store: new FileCursorStore<SyncState<number>>(join(dir, 'state.json')),
+    storage: new NdjsonFileStorage({ path: sinkPath, stateDir: join(dir, 'state') }),
     now: Date.now,
     sleep: (ms) => sleep(ms),
     pollIntervalMs: 200,
     checkpoint: { lookbackMs: 1_000, settleMs: 100 },
   });
-  await poller.open();
   const intake = new WebhookIntake({ poller, signature: client.config.signature, secrets, now: Date.now });
   let receiver: WebhookReceiver = await startWebhookReceiver({ intake, port });
   const actualPort = Number(new URL(receiver.url).port);

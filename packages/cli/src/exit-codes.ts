@@ -39,8 +39,19 @@ export function exitCodeFor(error: unknown): number {
   return EXIT.failure;
 }
 
+/** Where the CLI takes each setting from, for a ConfigError's remedy (core names the setting, not the flag). */
+const SETTING_SOURCES: Readonly<Record<string, string>> = {
+  baseUrl: '--base-url or EVENTSYNC_BASE_URL',
+  apiKey: '--api-key or EVENTSYNC_API_KEY',
+  preset: '--preset or EVENTSYNC_PRESET',
+  basePath: 'EVENTSYNC_BASE_PATH',
+  policy: '--rate-limit or EVENTSYNC_RATE_LIMIT',
+};
+
 export function describeError(error: unknown, debug: boolean): string {
   if (!(error instanceof Error)) return String(error);
+  const source = error instanceof ConfigError ? SETTING_SOURCES[error.setting] : undefined;
+  if (source && !debug) return `${error.message} (set with ${source})`;
   const known = error instanceof EventsyncError || error instanceof UsageError || error instanceof InvalidSignature;
   if (known && !debug) return error.message;
   return debug ? (error.stack ?? error.message) : `${error.message}\n(unexpected error: run with EVENTSYNC_DEBUG=1 for details)`;

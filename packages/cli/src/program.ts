@@ -47,9 +47,13 @@ export function buildProgram(io: CliIO): Command {
   connectionOptions(
     program
       .command('sync')
-      .description('Sync events into an NDJSON file (or stdout). With no API configured, syncs from an embedded sandbox.')
-      .option('--out <file>', 'NDJSON file to append events to (default <data-dir>/events.ndjson)')
-      .option('--stdout', 'write events to stdout instead of a file (a crash may repeat up to one page)')
+      .description('Sync events into an NDJSON file, SQLite or Postgres (or stdout). With no API configured, syncs from an embedded sandbox.')
+      .option('--sink <url>', 'where events go: file:<path>, sqlite:<path>, postgres://user:pass@host/db, or - for stdout (default file:<data-dir>/events.ndjson)')
+      .option('--out <file>', 'short for --sink file:<file>')
+      .option('--stdout', 'short for --sink -: events on stdout (at-least-once: a crash may repeat up to one page)')
+      .option('--source <name>', "database sinks: the rows' source column (default <tenant>@<api host>)")
+      .option('--table-prefix <prefix>', 'database sinks: table name prefix (default eventsync_)')
+      .option('--schema <name>', 'Postgres: the schema for the tables (default public)')
       .option('--forward <url>', 'POST each event, signed like a delivery (secret in $EVENTSYNC_FORWARD_SECRET), to an existing webhook handler')
       .option('--data-dir <dir>', 'where the file and state go by default', './eventsync-data')
       .option('--state-dir <dir>', 'checkpoint directory (default <data-dir>/state)')

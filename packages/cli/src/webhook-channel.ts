@@ -5,12 +5,13 @@
  * a clean shutdown, so runs do not leave orphans behind.
  */
 import { join } from 'node:path';
-import { NotFoundError, SubscriptionHealth, WebhookIntake, type EventsyncClient, type Poller } from '@eventsync/core';
-import { startWebhookReceiver, SubscriptionFile, type SavedSubscription, type WebhookReceiver } from '@eventsync/core/node';
+import { NotFoundError, SubscriptionHealth, WebhookIntake, type EventsyncClient, type SyncEngine } from '@eventsync/core';
+import { startWebhookReceiver, type WebhookReceiver } from '@eventsync/core/node';
+import { SubscriptionFile, type SavedSubscription } from './subscription-file.js';
 
 export interface WebhookChannelOptions {
   readonly client: EventsyncClient;
-  readonly poller: Poller<number | undefined>;
+  readonly poller: SyncEngine;
   readonly port: number;
   /** Where the API should deliver, when not the receiver's own URL (a tunnel, a proxy). */
   readonly publicUrl?: string;
@@ -40,7 +41,9 @@ export class WebhookChannel {
       poller: options.poller,
       signature: options.client.config.signature,
       secrets: () => channel?.secrets() ?? [],
-      now: Date.now,
+      // The API stamps deliveries with its clock: judge the replay window by that clock, so a
+      // machine whose own clock is minutes off does not turn every delivery away.
+      now: () => options.client.api.clock.now(),
     });
     const receiver = await startWebhookReceiver({
       intake,
@@ -64,10 +67,6 @@ export class WebhookChannel {
     return channel;
   }
 
-  get subscriptionId(): string | undefined {
-    return this.saved?.id;
-  }
-
   get url(): string {
     return this.options.publicUrl ?? this.receiver.url;
   }
@@ -85,7 +84,7 @@ export class WebhookChannel {
 
   private secrets(): string[] {
     if (!this.saved) return [];
-    return this.saved.previousSecret ? [this.saved.secret, this.saved.previousSecret] : [this.saved.secret];
+    return [this.saved.secret];
   }
 
   private async ensureSubscription(): Promise<void> {

@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { authHeaders, keyHint, resolveConfig, type BucketKind, type ClientConfig, type ResolvedConfig } from './config.js';
 import { errorFromResponse, errorFromTransport, type FailureContext } from './error-mapping.js';
 import { ResponseFormatError, StoppedError, type EventsyncError } from './errors.js';
-import { decideRetry, parseRetryAfter } from './retry.js';
+import { readResponse } from './response-reading.js';
+import { decideRetry } from './retry.js';
 import { ServerClock } from './server-clock.js';
 import { UNLIMITED, type HttpMethod, type HttpRequest, type HttpResponse, type Limiter, type RateLimitObservation, type Runtime } from './transport.js';
 
@@ -91,7 +92,7 @@ export class ApiClient {
   async send<T>(options: RequestOptions): Promise<Answer<T>> {
     const request = this.buildRequest(options);
     const bucket = this.config.policies[options.bucket ?? (options.method === 'GET' ? 'read' : 'write')].bucket;
-    const context: AttemptContext = { config: this.config, keyHint: this.keyHint, method: options.method, path: options.path };
+    const context: FailureContext = { config: this.config, keyHint: this.keyHint, method: options.method, path: options.path };
     for (let attempt = 1; ; attempt++) {
       const outcome = await this.attempt(request, bucket, context);
       if (outcome.ok) return { body: parseBody<T>(outcome.response, context), serverTime: outcome.serverTime };
@@ -112,7 +113,7 @@ export class ApiClient {
   }
 
   /** One round trip: the response when it is a success, else the error to consider retrying. */
-  private async attempt(request: HttpRequest, bucket: string, context: AttemptContext): Promise<AttemptOutcome> {
+  private async attempt(request: HttpRequest, bucket: string, context: FailureContext): Promise<AttemptOutcome> {
     this.stats.requests++;
     let response: HttpResponse;
     let sentAt = 0;
@@ -129,11 +130,12 @@ export class ApiClient {
       // The caller asked to stop: not a network failure, and nothing to retry.
       if (thrown instanceof StoppedError) throw thrown;
       throwIfStopped(request.signal);
-      return { ok: false, error: errorFromTransport(thrown, { ...context, now: this.runtime.now(), url: request.url }) };
+      return { ok: false, error: errorFromTransport(thrown, { ...context, url: request.url }) };
     }
     const now = this.runtime.now();
     const serverTime = this.clock.observe(response.headers.date, sentAt, now);
-    const observation = readRateLimit(response, now);
+    const reading = readResponse(response, now);
+    const observation = reading.rateLimit;
     this.limiter.observe(bucket, observation);
     if (observation.limit !== undefined || observation.remaining !== undefined) {
       this.buckets.set(bucket, { limit: observation.limit, remaining: observation.remaining, at: now });
@@ -141,7 +143,7 @@ export class ApiClient {
     if (response.status >= 200 && response.status < 300) return { ok: true, response, serverTime };
     if (response.status === 429) this.stats.rateLimited++;
     if (response.status === 503) this.stats.unavailable++;
-    return { ok: false, error: errorFromResponse(response, { ...context, now }) };
+    return { ok: false, error: errorFromResponse(response, reading, context) };
   }
 
   private buildRequest(options: RequestOptions): HttpRequest {
@@ -177,14 +179,13 @@ export class ApiClient {
   }
 }
 
-type AttemptContext = Omit<FailureContext, 'now'>;
 
 function throwIfStopped(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new StoppedError();
 }
 type AttemptOutcome = { readonly ok: true; readonly response: HttpResponse; readonly serverTime: number | undefined } | { readonly ok: false; readonly error: EventsyncError };
 
-function parseBody<T>(response: HttpResponse, context: AttemptContext): T {
+function parseBody<T>(response: HttpResponse, context: FailureContext): T {
   if (response.body === '' || response.status === 204) return undefined as T;
   try {
     return JSON.parse(response.body) as T;
@@ -193,36 +194,5 @@ function parseBody<T>(response: HttpResponse, context: AttemptContext): T {
       `${context.method} ${context.path} answered ${response.status} with a body that is not JSON; is the base URL pointing at the API?`,
       { status: response.status, code: 'invalid_response', method: context.method, path: context.path, keyHint: context.keyHint },
     );
-  }
-}
-
-function readRateLimit(response: HttpResponse, now: number): RateLimitObservation {
-  const number = (name: string): number | undefined => {
-    const value = response.headers[name];
-    if (value === undefined || value.trim() === '') return undefined;
-    const parsed = Number(value);
-    return Number.isFinite(parsed) ? parsed : undefined;
-  };
-  const reset = number('x-ratelimit-reset');
-  const observation: RateLimitObservation = {
-    status: response.status,
-    limit: number('x-ratelimit-limit'),
-    remaining: number('x-ratelimit-remaining'),
-    resetMs: reset === undefined ? undefined : reset * 1000,
-  };
-  if (response.status !== 429) return observation;
-  return {
-    ...observation,
-    retryAfterMs: parseRetryAfter(response.headers['retry-after'], now),
-    policy: policyFromBody(response.body),
-  };
-}
-
-function policyFromBody(text: string): string | undefined {
-  try {
-    const policy = (JSON.parse(text) as { error?: { policy?: unknown } }).error?.policy;
-    return typeof policy === 'string' ? policy : undefined;
-  } catch {
-    return undefined;
   }
 }

@@ -37,7 +37,9 @@ export const PAGE_LIMIT_DEFAULT = 50;
 export const BATCH_MAX = 100;
 
 export type AuthStyle = 'x-api-key' | 'bearer';
-export type SignatureScheme = 'timestamped' | 'body' | 'standard-webhooks';
+/** The signature schemes a preset or a caller can choose. */
+export const SIGNATURE_SCHEMES = ['timestamped', 'body', 'standard-webhooks'] as const;
+export type SignatureScheme = (typeof SIGNATURE_SCHEMES)[number];
 /** Requests are counted against one of these buckets; a preset maps both to one bucket when the API has a single budget. */
 export type BucketKind = 'read' | 'write';
 
@@ -326,7 +328,7 @@ export function resolveConfig(config: ClientConfig): ResolvedConfig {
   const preset = getPreset(config.preset ?? DEFAULT_PRESET);
   const baseUrl = normaliseBaseUrl(config.baseUrl);
   if (typeof config.apiKey !== 'string' || config.apiKey.trim() === '') {
-    throw new ConfigError('an API key is required (set EVENTSYNC_API_KEY or pass apiKey)', 'apiKey');
+    throw new ConfigError('an API key is required', 'apiKey');
   }
   if (/\s/.test(config.apiKey)) {
     // Seed 003: keys "copied incorrectly (truncated or extra spaces)" are a classic 401.
@@ -367,7 +369,7 @@ function toPolicy(given: RateLimitPolicy | string | undefined, fallback: RateLim
 
 function normaliseBaseUrl(raw: string): string {
   if (typeof raw !== 'string' || raw.trim() === '') {
-    throw new ConfigError('a base URL is required (set EVENTSYNC_BASE_URL or pass baseUrl)', 'baseUrl');
+    throw new ConfigError('a base URL is required', 'baseUrl');
   }
   let url: URL;
   try {

@@ -20,21 +20,20 @@ import {
   type EventsyncError,
   type NetworkFailure,
 } from './errors.js';
-import { parseRetryAfter } from './retry.js';
+import type { ResponseReading } from './response-reading.js';
 import { TransportFailure, type HttpResponse } from './transport.js';
-import type { ErrorBody } from './types.js';
 
 export interface FailureContext {
   readonly config: ResolvedConfig;
   readonly keyHint: string;
   readonly method: string;
   readonly path: string;
-  readonly now: number;
 }
 
-export function errorFromResponse(response: HttpResponse, context: FailureContext): EventsyncError {
+/** The typed error for a non-2xx answer, from its one reading (response-reading.ts). */
+export function errorFromResponse(response: HttpResponse, reading: ResponseReading, context: FailureContext): EventsyncError {
   const { config, keyHint, method, path } = context;
-  const body = parseErrorBody(response.body);
+  const { error: body, retryAfterMs } = reading;
   const serverMessage = redactKey(body?.message ?? `HTTP ${response.status}`, config.apiKey, keyHint);
   const details: ErrorDetails = {
     status: response.status,
@@ -45,7 +44,6 @@ export function errorFromResponse(response: HttpResponse, context: FailureContex
     path,
   };
   const suffix = details.requestId ? ` [request ${details.requestId}]` : '';
-  const retryAfterMs = parseRetryAfter(response.headers['retry-after'], context.now);
 
   switch (response.status) {
     case 401: {
@@ -122,16 +120,6 @@ export function errorFromTransport(thrown: unknown, context: FailureContext & { 
     other: `Request to ${origin} failed: ${detail}`,
   };
   return new NetworkError(messages[failure], { keyHint: context.keyHint, method: context.method, path: context.path }, failure);
-}
-
-function parseErrorBody(text: string): ErrorBody['error'] | undefined {
-  if (!text) return undefined;
-  try {
-    const parsed = JSON.parse(text) as Partial<ErrorBody> | null;
-    return parsed && typeof parsed.error === 'object' && parsed.error !== null ? parsed.error : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function codeForStatus(status: number): string {

@@ -13,13 +13,16 @@ export {
   DEFAULT_SETTLE_MS,
   type Checkpoint,
   type CheckpointOptions,
-  type CursorStore,
   type PassWindow,
-} from './cursor.js';
+  type PassKind,
+} from './checkpoint.js';
+export { pollOnce, passQuery, type PollOnceOptions, type PollOnceResult, type PassQueryOptions } from './poll-once.js';
+export { ServerClock, type ClockBounds } from './server-clock.js';
 export { Records, type WriteOptions } from './records.js';
 export { BoundedIdSet, type DedupeStore } from './dedupe.js';
-export { Poller, type Sink, type SyncState, type SyncProgress, type PollerOptions, type Channel } from './poller.js';
+export { SyncEngine, type SyncProgress, type SyncEngineOptions } from './sync-engine.js';
 export { EventsyncClient } from './eventsync-client.js';
+export type { Channel, CommittedState, EventStorage, StorageGuarantee, StoredEvent } from './storage.js';
 export * from './signatures.js';
 export { Subscriptions, type SubscriptionInput, type SubscriptionPatch, type ListOptions } from './subscriptions.js';
 export { WebhookIntake, parseEnvelope, type WebhookIntakeOptions, type IntakeVerdict, type IntakeStats } from './webhook-intake.js';

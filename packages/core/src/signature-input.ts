@@ -7,27 +7,37 @@
  */
 import { SIGNATURE_DEFAULTS, type SignatureScheme, type SignatureSettings } from './config.js';
 import { InvalidInputError } from './errors.js';
-import type { HeaderBag, RawBody, VerifyInput } from './signatures.js';
+import type { DeliveryInput, HeaderBag, RawBody } from './signatures.js';
 
-export interface CheckedVerifyInput {
+export interface CheckedVerifierSetup {
   readonly settings: SignatureSettings;
-  readonly rawBody: RawBody;
-  readonly headers: HeaderBag;
   readonly secrets: readonly string[];
   /** Seconds, finite and >= 0; 0 = no window. */
   readonly tolerance: number;
+}
+
+export interface CheckedDelivery {
+  readonly rawBody: RawBody;
+  readonly headers: HeaderBag;
   /** Epoch milliseconds, finite. */
   readonly now: number;
 }
 
-export function checkVerifyInput(input: VerifyInput): CheckedVerifyInput {
+/** What a verifier is built from: the scheme and header names, the secrets, the replay window. */
+export function checkVerifierSetup(settings: unknown, secrets: unknown, toleranceSeconds: unknown): CheckedVerifierSetup {
+  const checked = checkSettings(settings);
+  const tolerance = toleranceSeconds ?? checked.toleranceSeconds;
+  checkTolerance(tolerance, toleranceSeconds === undefined ? 'settings.toleranceSeconds' : 'toleranceSeconds');
+  return { settings: checked, secrets: checkSecrets(secrets), tolerance: tolerance as number };
+}
+
+/** What each delivery brings: the raw body, the headers, and the time to judge it at. */
+export function checkDelivery(input: unknown, caller = 'verify'): CheckedDelivery {
   if (typeof input !== 'object' || input === null) {
-    throw new InvalidInputError(`verifyWebhook takes one input object { settings, rawBody, headers, secrets, now }; got ${kind(input)}`, 'input');
+    throw new InvalidInputError(`${caller} takes one input object { rawBody, headers, now }; got ${kind(input)}`, 'input');
   }
-  const settings = checkSettings(input.settings);
-  const tolerance = input.toleranceSeconds ?? settings.toleranceSeconds;
-  checkTolerance(tolerance, input.toleranceSeconds === undefined ? 'settings.toleranceSeconds' : 'toleranceSeconds');
-  return { settings, rawBody: checkBody(input.rawBody), headers: checkHeaders(input.headers), secrets: checkSecrets(input.secrets), tolerance, now: checkNow(input.now) };
+  const { rawBody, headers, now } = input as Partial<Record<keyof DeliveryInput, unknown>>;
+  return { rawBody: checkBody(rawBody), headers: checkHeaders(headers), now: checkNow(now) };
 }
 
 /** A header's value as text; Node gives repeated headers as arrays. */

@@ -1,17 +1,22 @@
 /**
- * Webhook signatures for the three schemes of contract §9, shared by the sandbox (which
- * signs), the CLI's receiver, the n8n trigger and the Zapier hook (which verify).
+ * Webhook signatures for the three schemes (timestamped, body, standard-webhooks), shared by
+ * the sandbox (which signs), the CLI's receiver, the n8n trigger and the Zapier hook (which
+ * verify). What differs between the schemes is one row of `SCHEMES`; the rest is one path.
  *
  * Rules for every scheme: verify the raw body bytes exactly as received, before any JSON
  * parsing; compare in constant time; a header may carry several signatures, one match is
  * enough; several secrets may be tried (rotation). Failures say what to check and never
  * echo a secret or the expected signature. Arguments of the wrong type (a JavaScript caller's
  * NaN `now`, a parsed body) are refused by ./signature-input.ts before any of this runs.
+ *
+ * A receiver builds a `Verifier` once per set of secrets (`createVerifier`): the HMAC keys are
+ * prepared then, not per delivery. `check` answers without throwing, so a flood of bad
+ * signatures costs no stack traces; `verify` throws a SignatureError for callers who prefer it.
  */
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { type SignatureScheme, type SignatureSettings } from './config.js';
 import { EventsyncError } from './errors.js';
-import { checkVerifyInput, headerText } from './signature-input.js';
+import { checkDelivery, checkVerifierSetup, headerText } from './signature-input.js';
 
 export type SignatureFailure = 'no_secret' | 'missing_header' | 'malformed_header' | 'timestamp_outside_window' | 'no_match';
 
@@ -27,6 +32,48 @@ export class SignatureError extends EventsyncError {
 export type RawBody = Uint8Array | string;
 export type HeaderBag = Readonly<Record<string, string | readonly string[] | undefined>>;
 
+/** What sets one scheme apart: how a signature is written and read, what is signed, what the key is. */
+interface SchemeRules {
+  /** Each signature in the header starts with this (`v1=`, `sha256=`, `v1,`). */
+  readonly prefix: string;
+  readonly encoding: 'hex' | 'base64';
+  /** Signatures in one header are separated by white space (and commas, where a comma is not part of an entry). */
+  readonly separator: RegExp;
+  /** Whether a timestamp header is signed and checked against the replay window. */
+  readonly timestamped: boolean;
+  /** Whether the delivery id is signed, and so required. */
+  readonly signsId: boolean;
+  /** What comes before the body in the signed content. */
+  signedPrefix(timestamp: string, id: string): string;
+  /** The HMAC key's bytes for a secret. */
+  keyBytes(secret: string): Uint8Array;
+}
+
+const utf8 = (secret: string): Uint8Array => Buffer.from(secret, 'utf8');
+
+const SCHEMES: Readonly<Record<SignatureScheme, SchemeRules>> = {
+  timestamped: {
+    prefix: 'v1=',
+    encoding: 'hex',
+    separator: /[\s,]+/,
+    timestamped: true,
+    signsId: false,
+    signedPrefix: (timestamp) => `${timestamp}.`,
+    keyBytes: utf8,
+  },
+  body: { prefix: 'sha256=', encoding: 'hex', separator: /[\s,]+/, timestamped: false, signsId: false, signedPrefix: () => '', keyBytes: utf8 },
+  'standard-webhooks': {
+    prefix: 'v1,',
+    encoding: 'base64',
+    separator: / +/,
+    timestamped: true,
+    signsId: true,
+    signedPrefix: (timestamp, id) => `${id}.${timestamp}.`,
+    // Standard Webhooks keys are the base64 after `whsec_`.
+    keyBytes: (secret) => Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64'),
+  },
+};
+
 export interface SignInput {
   readonly secret: string;
   readonly body: RawBody;
@@ -38,15 +85,9 @@ export interface SignInput {
 
 /** The signature header's value for one secret. */
 export function signWebhook(scheme: SignatureScheme, input: SignInput): string {
-  const digest = hmac(scheme, input.secret, input.body, String(input.timestamp), input.id);
-  switch (scheme) {
-    case 'timestamped':
-      return `v1=${digest.toString('hex')}`;
-    case 'body':
-      return `sha256=${digest.toString('hex')}`;
-    case 'standard-webhooks':
-      return `v1,${digest.toString('base64')}`;
-  }
+  const rules = SCHEMES[scheme];
+  const key = createSecretKey(rules.keyBytes(input.secret));
+  return rules.prefix + hmac(rules, key, input.body, String(input.timestamp), input.id).toString(rules.encoding);
 }
 
 /** Every header a delivery carries besides Content-Type: id, event type, timestamp, signature(s). */
@@ -60,21 +101,25 @@ export function deliveryHeaders(
     [settings.eventTypeHeader]: input.eventType,
     [settings.signatureHeader]: signatures.join(' '),
   };
-  if (settings.scheme !== 'body') headers[settings.timestampHeader] = String(input.timestamp);
+  if (SCHEMES[settings.scheme].timestamped) headers[settings.timestampHeader] = String(input.timestamp);
   return headers;
 }
 
-export interface VerifyInput {
-  /** Scheme and header names; a scheme name alone takes that scheme's standard names. */
-  readonly settings: SignatureSettings | SignatureScheme;
+/** One delivery as received. */
+export interface DeliveryInput {
   readonly rawBody: RawBody;
   readonly headers: HeaderBag;
+  /** Epoch milliseconds to judge the timestamp against; left out, the current time. */
+  readonly now?: number;
+}
+
+export interface VerifyInput extends DeliveryInput {
+  /** Scheme and header names; a scheme name alone takes that scheme's standard names. */
+  readonly settings: SignatureSettings | SignatureScheme;
   /** Current secret first; during a rotation, the old one after it. */
   readonly secrets: string | readonly string[];
   /** Replay window in seconds, both directions; default from the settings (0 = none). */
   readonly toleranceSeconds?: number;
-  /** Epoch milliseconds to judge the timestamp against; left out, the current time. */
-  readonly now?: number;
 }
 
 export interface VerifiedDelivery {
@@ -86,118 +131,129 @@ export interface VerifiedDelivery {
   readonly secretIndex: number;
 }
 
-/** Throws SignatureError when the delivery does not verify, InvalidInputError when an argument is not of its type. */
+export type VerifyResult =
+  | ({ readonly ok: true } & VerifiedDelivery)
+  | { readonly ok: false; readonly reason: SignatureFailure; readonly message: string };
+
+export interface Verifier {
+  /** The verdict on one delivery, without throwing for a bad signature (InvalidInputError still for an argument of the wrong type). */
+  check(delivery: DeliveryInput): VerifyResult;
+  /** As `check`, throwing a SignatureError when the delivery does not verify. */
+  verify(delivery: DeliveryInput): VerifiedDelivery;
+}
+
+/**
+ * A verifier for one scheme and set of secrets, their keys prepared once. Build a new one
+ * when the secrets change (a rotation); `toleranceSeconds` overrides the settings' window.
+ */
+export function createVerifier(
+  settings: SignatureSettings | SignatureScheme,
+  secrets: string | readonly string[],
+  options: { readonly toleranceSeconds?: number } = {},
+): Verifier {
+  const setup = checkVerifierSetup(settings, secrets, options.toleranceSeconds);
+  const rules = SCHEMES[setup.settings.scheme];
+  // Empty secrets are kept as holes so that `secretIndex` still names the caller's position.
+  const keys = setup.secrets.map((secret) => (secret === '' ? undefined : createSecretKey(rules.keyBytes(secret))));
+  const check = (delivery: DeliveryInput): VerifyResult => judge(setup.settings, rules, keys, setup.tolerance, checkDelivery(delivery));
+  return {
+    check,
+    verify: (delivery) => {
+      const result = check(delivery);
+      if (!result.ok) throw new SignatureError(result.message, result.reason);
+      return { deliveryId: result.deliveryId, timestamp: result.timestamp, secretIndex: result.secretIndex };
+    },
+  };
+}
+
+/** One-off verification; throws SignatureError when the delivery does not verify. A receiver should keep a `createVerifier` instead. */
 export function verifyWebhook(input: VerifyInput): VerifiedDelivery {
-  const { settings, rawBody, headers, secrets, tolerance, now } = checkVerifyInput(input);
-  if (!secrets.some((secret) => secret !== '')) throw new SignatureError('no signing secret is configured, so no delivery can be verified', 'no_secret');
+  if (typeof input !== 'object' || input === null) {
+    checkDelivery(input, 'verifyWebhook');
+  }
+  return createVerifier(input.settings, input.secrets, input.toleranceSeconds === undefined ? {} : { toleranceSeconds: input.toleranceSeconds }).verify(input);
+}
+
+function judge(
+  settings: SignatureSettings,
+  rules: SchemeRules,
+  keys: ReadonlyArray<KeyObject | undefined>,
+  tolerance: number,
+  { rawBody, headers, now }: { readonly rawBody: RawBody; readonly headers: HeaderBag; readonly now: number },
+): VerifyResult {
+  if (!keys.some((key) => key !== undefined)) return fail('no_secret', 'no signing secret is configured, so no delivery can be verified');
 
   const header = readHeader(headers, settings.signatureHeader);
   if (header === undefined) {
-    throw new SignatureError(
-      `the ${settings.signatureHeader} header is missing: is this a delivery from the API, and does every proxy on the way forward that header?`,
+    return fail(
       'missing_header',
+      `the ${settings.signatureHeader} header is missing: is this a delivery from the API, and does every proxy on the way forward that header?`,
     );
   }
-  const candidates = parseSignatures(settings.scheme, header);
-  if (candidates.length === 0) {
-    throw new SignatureError(`${settings.signatureHeader} holds no ${expectedForm(settings.scheme)} signature`, 'malformed_header');
-  }
+  const candidates = parseSignatures(rules, header);
+  if (candidates.length === 0) return fail('malformed_header', `${settings.signatureHeader} holds no ${rules.prefix}<${rules.encoding}> signature`);
 
   const deliveryId = readHeader(headers, settings.deliveryIdHeader);
   let timestamp: number | undefined;
   let timestampText = '';
-  if (settings.scheme !== 'body') {
+  if (rules.timestamped) {
     const text = readHeader(headers, settings.timestampHeader);
-    if (text === undefined) throw new SignatureError(`the ${settings.timestampHeader} header is missing`, 'missing_header');
+    if (text === undefined) return fail('missing_header', `the ${settings.timestampHeader} header is missing`);
     timestampText = text.trim();
-    if (!/^\d{1,12}$/.test(timestampText)) {
-      throw new SignatureError(`${settings.timestampHeader} must be unix seconds, got "${text.slice(0, 32)}"`, 'malformed_header');
-    }
+    if (!/^\d{1,12}$/.test(timestampText)) return fail('malformed_header', `${settings.timestampHeader} must be unix seconds, got "${text.slice(0, 32)}"`);
     timestamp = Number(timestampText);
     const skew = Math.round(now / 1000 - timestamp);
     if (tolerance > 0 && Math.abs(skew) > tolerance) {
-      throw new SignatureError(
-        `${settings.timestampHeader} is ${Math.abs(skew)} s in the ${skew > 0 ? 'past' : 'future'} (allowed ${tolerance} s): a replayed delivery, or this server's clock is off`,
+      return fail(
         'timestamp_outside_window',
+        `${settings.timestampHeader} is ${Math.abs(skew)} s in the ${skew > 0 ? 'past' : 'future'} (allowed ${tolerance} s): a replayed delivery, or this server's clock is off`,
       );
     }
-    if (settings.scheme === 'standard-webhooks' && deliveryId === undefined) {
-      throw new SignatureError(`the ${settings.deliveryIdHeader} header is missing; standard-webhooks signs it`, 'missing_header');
-    }
+  }
+  if (rules.signsId && deliveryId === undefined) {
+    return fail('missing_header', `the ${settings.deliveryIdHeader} header is missing; ${settings.scheme} signs it`);
   }
 
-  for (let secretIndex = 0; secretIndex < secrets.length; secretIndex++) {
-    const secret = secrets[secretIndex]!;
-    if (secret === '') continue;
-    const expected = hmac(settings.scheme, secret, rawBody, timestampText, deliveryId ?? '');
+  for (let secretIndex = 0; secretIndex < keys.length; secretIndex++) {
+    const key = keys[secretIndex];
+    if (key === undefined) continue;
+    const expected = hmac(rules, key, rawBody, timestampText, deliveryId ?? '');
     for (const candidate of candidates) {
-      if (candidate.length === expected.length && timingSafeEqual(candidate, expected)) return { deliveryId, timestamp, secretIndex };
+      if (candidate.length === expected.length && timingSafeEqual(candidate, expected)) return { ok: true, deliveryId, timestamp, secretIndex };
     }
   }
-  throw new SignatureError(
-    `no signature in ${settings.signatureHeader} matched (${secrets.length} secret${secrets.length === 1 ? '' : 's'} tried over ${byteLength(rawBody)} body bytes): ` +
-      'the secret is not this subscription\'s, or the body was changed (parsed and re-serialised?) before verification',
+  return fail(
     'no_match',
+    `no signature in ${settings.signatureHeader} matched (${keys.length} secret${keys.length === 1 ? '' : 's'} tried over ${byteLength(rawBody)} body bytes): ` +
+      "the secret is not this subscription's, or the body was changed (parsed and re-serialised?) before verification",
   );
 }
 
+function fail(reason: SignatureFailure, message: string): VerifyResult {
+  return { ok: false, reason, message };
+}
+
 /** `timestamp` as its decimal text, exactly as it travels in the header. */
-function hmac(scheme: SignatureScheme, secret: string, body: RawBody, timestamp: string, id: string): Buffer {
-  const mac = createHmac('sha256', signingKey(scheme, secret));
-  if (scheme === 'timestamped') mac.update(`${timestamp}.`);
-  if (scheme === 'standard-webhooks') mac.update(`${id}.${timestamp}.`);
+function hmac(rules: SchemeRules, key: KeyObject, body: RawBody, timestamp: string, id: string): Buffer {
+  const mac = createHmac('sha256', key);
+  const prefix = rules.signedPrefix(timestamp, id);
+  if (prefix !== '') mac.update(prefix);
   mac.update(body);
   return mac.digest();
 }
 
-/** Prepared keys by secret: one map per way of reading a secret, so a lookup builds no string. */
-const textKeys = new Map<string, KeyObject>();
-const base64Keys = new Map<string, KeyObject>();
-
-/**
- * The HMAC key of a secret, prepared once: Standard Webhooks keys are the base64 after
- * `whsec_`; the other schemes sign with the secret text itself. A verifier sees a handful
- * of secrets (rotation), so the caches stay small; they are bounded all the same.
- */
-function signingKey(scheme: SignatureScheme, secret: string): KeyObject {
-  const cache = scheme === 'standard-webhooks' ? base64Keys : textKeys;
-  let key = cache.get(secret);
-  if (!key) {
-    const bytes =
-      scheme === 'standard-webhooks'
-        ? Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64')
-        : Buffer.from(secret, 'utf8');
-    key = createSecretKey(bytes);
-    if (cache.size >= 64) cache.clear();
-    cache.set(secret, key);
-  }
-  return key;
-}
-
 /** The decoded signatures a header carries, in the scheme's own form; anything else is ignored. */
-function parseSignatures(scheme: SignatureScheme, header: string): Buffer[] {
-  if (scheme === 'standard-webhooks') {
-    // `v1,<base64>` entries, space separated: the comma belongs to each entry.
-    return header
-      .split(' ')
-      .filter((entry) => entry.startsWith('v1,'))
-      .map((entry) => Buffer.from(entry.slice(3), 'base64'));
-  }
-  const prefix = scheme === 'timestamped' ? 'v1=' : 'sha256=';
+function parseSignatures(rules: SchemeRules, header: string): Buffer[] {
   // Most headers carry one signature: skip the split for them.
-  const entries = header.includes(' ') || header.includes(',') ? header.split(/[\s,]+/) : [header];
+  const entries = header.includes(' ') || header.includes(',') ? header.split(rules.separator) : [header];
   const signatures: Buffer[] = [];
   for (const entry of entries) {
-    if (!entry.startsWith(prefix) || entry.length !== prefix.length + 64) continue;
-    // Decoding stops at the first pair that is not hex, so a full 32 bytes proves all 64 digits were.
-    const signature = Buffer.from(entry.slice(prefix.length), 'hex');
+    if (!entry.startsWith(rules.prefix)) continue;
+    const signature = Buffer.from(entry.slice(rules.prefix.length), rules.encoding);
+    // A SHA-256 is 32 bytes; hex decoding stops at the first pair that is not hex, so 32 bytes proves all 64 digits were.
     if (signature.length === 32) signatures.push(signature);
   }
   return signatures;
-}
-
-function expectedForm(scheme: SignatureScheme): string {
-  return { timestamped: 'v1=<64 hex digits>', body: 'sha256=<64 hex digits>', 'standard-webhooks': 'v1,<base64>' }[scheme];
 }
 
 const lowerNames = new Map<string, string>();

@@ -22,7 +22,6 @@ export interface SubscriptionHealthOptions {
 }
 
 export class SubscriptionHealth {
-  reEnabled = 0;
 
   constructor(private readonly options: SubscriptionHealthOptions) {}
 
@@ -43,7 +42,6 @@ export class SubscriptionHealth {
       : 'it was disabled';
     this.options.onAlert(`webhook subscription ${id} was inactive: ${cause}. Re-enabling it; polling fills the gap from the checkpoint.`);
     const enabled = await this.options.subscriptions.enable(id);
-    this.reEnabled++;
     this.options.onGap();
     return { state: 're-enabled', subscription: enabled, was: subscription };
   }

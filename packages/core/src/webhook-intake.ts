@@ -4,14 +4,14 @@
  * Split in two so an HTTP layer can answer 2xx as soon as a delivery is verified and write
  * it after: the dispatcher's 10 s timeout never depends on the sink.
  */
-import type { SignatureSettings } from './config.js';
+import { TEST_EVENT_TYPE, type SignatureSettings } from './config.js';
 import { BoundedIdSet, type DedupeStore } from './dedupe.js';
-import type { Poller } from './poller.js';
-import { SignatureError, verifyWebhook, type HeaderBag, type RawBody } from './signatures.js';
+import type { SyncEngine } from './sync-engine.js';
+import { createVerifier, type HeaderBag, type RawBody, type Verifier } from './signatures.js';
 import type { EventEnvelope } from './types.js';
 
 export interface WebhookIntakeOptions {
-  readonly poller: Pick<Poller, 'accept'>;
+  readonly poller: Pick<SyncEngine, 'accept'>;
   readonly signature: SignatureSettings;
   /** Read on every delivery, so a rotation takes effect without a restart. Current secret first. */
   readonly secrets: () => readonly string[];
@@ -38,6 +38,8 @@ export interface IntakeStats {
 export class WebhookIntake {
   readonly stats: IntakeStats = { received: 0, rejectedSignatures: 0, malformed: 0, repeated: 0 };
   private readonly recent: DedupeStore;
+  /** Built for the secrets it was last given; rebuilt when they change (a rotation). */
+  private verifier: { readonly secrets: readonly string[]; readonly verifier: Verifier } | undefined;
 
   constructor(private readonly options: WebhookIntakeOptions) {
     this.recent = options.recent ?? new BoundedIdSet(100_000);
@@ -46,20 +48,12 @@ export class WebhookIntake {
   /** Checks one delivery. Nothing is parsed before the signature holds. */
   check(rawBody: RawBody, headers: HeaderBag): IntakeVerdict {
     this.stats.received++;
-    let deliveryId: string | undefined;
-    try {
-      ({ deliveryId } = verifyWebhook({
-        settings: this.options.signature,
-        rawBody,
-        headers,
-        secrets: this.options.secrets(),
-        now: this.options.now(),
-      }));
-    } catch (error) {
-      if (!(error instanceof SignatureError)) throw error;
+    const verdict = this.currentVerifier().check({ rawBody, headers, now: this.options.now() });
+    if (!verdict.ok) {
       this.stats.rejectedSignatures++;
-      return { ok: false, status: 401, message: error.message };
+      return { ok: false, status: 401, message: verdict.message };
     }
+    const { deliveryId } = verdict;
     const event = parseEnvelope(rawBody);
     if (!event) {
       this.stats.malformed++;
@@ -68,9 +62,18 @@ export class WebhookIntake {
     return { ok: true, event, deliveryId, process: () => this.process(event) };
   }
 
+  private currentVerifier(): Verifier {
+    const secrets = this.options.secrets();
+    const built = this.verifier;
+    if (built && built.secrets.length === secrets.length && built.secrets.every((secret, i) => secret === secrets[i])) return built.verifier;
+    const verifier = createVerifier(this.options.signature, secrets);
+    this.verifier = { secrets: [...secrets], verifier };
+    return verifier;
+  }
+
   private async process(event: EventEnvelope): Promise<number> {
     // The test endpoint's ping proves the wiring; it is not an event of the feed.
-    if (event.type === 'webhook.test') return 0;
+    if (event.type === TEST_EVENT_TYPE) return 0;
     if (this.recent.has(event.id)) {
       this.stats.repeated++;
       return 0;

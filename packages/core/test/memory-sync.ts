@@ -1,35 +1,45 @@
-/** In-memory stand-ins for the sync's store and sink, for unit tests of the Poller. */
-import type { CursorStore, EventEnvelope, Sink, SyncState } from '@eventsync/core';
-
-export class MemoryStore implements CursorStore<SyncState<number>> {
-  state: SyncState<number> | undefined;
-  saves = 0;
-  async load() {
-    return this.state && structuredClone(this.state);
-  }
-  async save(state: SyncState<number>) {
-    this.saves++;
-    this.state = structuredClone(state);
-  }
-}
+/** An in-memory storage for unit tests of the SyncEngine, with crashes on demand. */
+import type { CommittedState, EventEnvelope, EventStorage, StoredEvent } from '@eventsync/core';
 
 export class Crash extends Error {}
 
-/** An append-only log whose position is its length; it may "crash" part-way through a write. */
-export class MemorySink implements Sink<number> {
+/**
+ * Behaves like the NDJSON file storage: committed events are lines, the watermark is kept
+ * beside them, and the ids at or after it are read back from the lines. A "crash" mid-commit
+ * leaves some of the batch's lines behind (written, never acknowledged) and the watermark
+ * where it was.
+ */
+export class MemoryStorage implements EventStorage {
+  readonly guarantee = 'exactly-once' as const;
+  readonly description = 'memory';
   readonly lines: EventEnvelope[] = [];
+  watermark: string | null = null;
+  fingerprint: Readonly<Record<string, unknown>> | undefined;
+  commits = 0;
   crashRate = 0;
-  constructor(private readonly random: () => number) {}
-  async recover(position: number | undefined) {
-    this.lines.length = position ?? 0;
+
+  constructor(private readonly random: () => number = () => 0.5) {}
+
+  async open(): Promise<CommittedState> {
+    return this.recover();
   }
-  async write(events: readonly EventEnvelope[]) {
+
+  async recover(): Promise<CommittedState> {
+    const watermarkMs = this.watermark === null ? Number.NEGATIVE_INFINITY : Date.parse(this.watermark);
+    const seen = this.lines.filter((event) => Date.parse(event.created_at) >= watermarkMs).map((event) => [event.id, event.created_at] as const);
+    return { watermark: this.watermark, seen, fingerprint: this.fingerprint };
+  }
+
+  async commit(events: readonly StoredEvent[], watermark: string | null, fingerprint?: Readonly<Record<string, unknown>>): Promise<void> {
     if (this.random() < this.crashRate) {
-      this.lines.push(...events.slice(0, Math.floor(this.random() * events.length)));
-      throw new Crash('killed mid-write');
+      this.lines.push(...events.slice(0, Math.floor(this.random() * events.length)).map(({ event }) => event));
+      throw new Crash('killed mid-commit');
     }
-    this.lines.push(...events);
-    return this.lines.length;
+    this.commits++;
+    this.lines.push(...events.map(({ event }) => event));
+    this.watermark = watermark;
+    this.fingerprint ??= fingerprint;
   }
-  async close() {}
+
+  async close(): Promise<void> {}
 }

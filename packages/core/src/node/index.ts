@@ -1,12 +1,12 @@
 // @eventsync/core/node: the Node runtime around the pure core.
 export { createAxiosTransport, type AxiosTransportOptions, type ClosableTransport } from './axios-transport.js';
 export { RollingWindowLimiter, type RollingWindowLimiterOptions, type BucketStatus } from './rolling-window-limiter.js';
-export { FileCursorStore, syncDirectory } from './file-cursor-store.js';
-export { NdjsonFileSink, NdjsonStreamSink, type NdjsonFileSinkOptions } from './ndjson-file-sink.js';
+export { replaceFileAtomically } from './atomic-file.js';
+export { NdjsonFileStorage, type NdjsonFileStorageOptions } from './ndjson-file-storage.js';
+export { OutputStorage, StreamOutput, type EventOutput } from './output-storage.js';
 export { createNodeClient, type NodeClient, type NodeClientOptions } from './create-node-client.js';
 export { startWebhookReceiver, type WebhookReceiver, type WebhookReceiverOptions } from './webhook-receiver.js';
-export { SubscriptionFile, type SavedSubscription } from './subscription-file.js';
-export { ForwardSink, type ForwardSinkOptions } from './forward-sink.js';
+export { ForwardOutput, type ForwardOutputOptions } from './forward-output.js';
 export { RedisRateLog, type SharedRateLog, type Claim } from './redis-rate-log.js';
 export { stoppableSleep } from './stoppable-sleep.js';
 export { storageError } from './storage-error.js';

@@ -1,8 +1,8 @@
 /**
  * The webhook endpoint on node:http: reads the raw bytes (up to a size limit), lets the
- * intake verify them before anything is parsed, answers at once (2xx verified, 401 bad
- * signature, 400 not an event, 413 too large), and writes the event after answering, so
- * a slow disk never makes the dispatcher's 10 s timeout fire.
+ * intake verify them before anything is parsed, and answers: 401 bad signature, 400 not an
+ * event, 413 too large, and 200 once the event is committed (deliveries arriving together
+ * share one commit), or at once if asked to (`acknowledge`).
  *
  * It is reachable by anyone who learns its URL, so it does not wait on slow clients: Node's
  * own limits (60 s for headers, 300 s for a request, checked every 30 s) would let twenty
@@ -37,7 +37,14 @@ export interface WebhookReceiverOptions {
    * delivery (the sandbox does, 1,600 a second in test/chaos.e2e.test.ts) stays well under it.
    */
   readonly maxConnections?: number;
-  /** A write that failed after the 2xx: the poller will fetch that event, but say so. */
+  /**
+   * When a verified delivery is answered 200: once it is committed (`durable`, the default:
+   * the API retries anything not acknowledged, so nothing rests on polling to refill it), or
+   * at once (`received`, the write follows; a crash after the answer leaves the event to the
+   * engine's polling). bench/webhook-receiver.ts measures both.
+   */
+  readonly acknowledge?: 'durable' | 'received';
+  /** A write that failed (after the answer, or before it: then the answer is 503 and the API retries). */
   readonly onProcessError?: (error: unknown) => void;
 }
 
@@ -85,8 +92,18 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
       if (refused) return;
       const verdict = options.intake.check(Buffer.concat(chunks), req.headers);
       if (!verdict.ok) return void reply(verdict.status, verdict.message);
-      reply(200, 'received');
-      verdict.process().catch((error: unknown) => options.onProcessError?.(error));
+      if (options.acknowledge === 'received') {
+        reply(200, 'received');
+        verdict.process().catch((error: unknown) => options.onProcessError?.(error));
+        return;
+      }
+      verdict.process().then(
+        () => reply(200, 'stored'),
+        (error: unknown) => {
+          options.onProcessError?.(error);
+          reply(503, 'not stored; deliver again later');
+        },
+      );
     });
   };
 

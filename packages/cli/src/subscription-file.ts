@@ -3,15 +3,13 @@
  * the secret is shown once by the API, and this file is the only place it lives. A crash
  * leaves it behind, so the next start reuses the subscription instead of orphaning it.
  */
-import { chmod, mkdir, open, readFile, rename, rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile, rm } from 'node:fs/promises';
+import { replaceFileAtomically } from '@eventsync/core/node';
 
 export interface SavedSubscription {
   readonly id: string;
   readonly secret: string;
   readonly url: string;
-  /** A previous secret still accepted during a rotation. */
-  readonly previousSecret?: string;
 }
 
 export class SubscriptionFile {
@@ -26,18 +24,8 @@ export class SubscriptionFile {
     }
   }
 
-  async save(subscription: SavedSubscription): Promise<void> {
-    await mkdir(dirname(this.path), { recursive: true });
-    const temp = `${this.path}.tmp`;
-    const file = await open(temp, 'w', 0o600);
-    try {
-      await file.writeFile(JSON.stringify(subscription));
-      await file.sync();
-    } finally {
-      await file.close();
-    }
-    await chmod(temp, 0o600);
-    await rename(temp, this.path);
+  save(subscription: SavedSubscription): Promise<void> {
+    return replaceFileAtomically(this.path, JSON.stringify(subscription));
   }
 
   async remove(): Promise<void> {

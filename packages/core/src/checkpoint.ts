@@ -32,18 +32,12 @@ import { VISIBILITY_LAG_MS } from './config.js';
 import type { FeedPage } from './events.js';
 import type { EventEnvelope } from './types.js';
 
-/** What a CursorStore persists: JSON-friendly. */
+/** A checkpoint as it is stored: JSON-friendly. */
 export interface Checkpoint {
   /** ISO 8601; null before the first page: read from the oldest retained event. */
   readonly watermark: string | null;
   /** `[id, created_at]` of delivered events with `created_at >= watermark`. */
   readonly seen: ReadonlyArray<readonly [string, string]>;
-}
-
-/** Persists sync state between runs. The Node runtime's writes a file atomically. */
-export interface CursorStore<State> {
-  load(): Promise<State | undefined>;
-  save(state: State): Promise<void>;
 }
 
 export interface CheckpointOptions {

@@ -1,20 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { EventsyncClient, Poller } from '@eventsync/core';
+import { EventsyncClient, SyncEngine } from '@eventsync/core';
 import { LaggingFeed } from './lagging-feed.js';
-import { Crash, MemorySink, MemoryStore } from './memory-sync.js';
+import { Crash, MemoryStorage } from './memory-sync.js';
 
 const START = Date.parse('2026-04-03T09:00:00.000Z');
 const LAG = 10_000;
 
-function poller(feed: LaggingFeed, sink: MemorySink, store: MemoryStore, lookbackMs?: number): Poller<number> {
+function poller(feed: LaggingFeed, storage: MemoryStorage, lookbackMs?: number): Promise<SyncEngine> {
   const client = new EventsyncClient(
     { baseUrl: 'http://feed.test', apiKey: 'wlcro_test_unit', retry: { maxAttempts: 1 } },
     { transport: feed.transport, now: () => feed.clock, sleep: async (ms) => void (feed.clock += ms), random: () => 0.5 },
   );
-  return new Poller({
+  return SyncEngine.open({
     feed: client.events,
-    sink,
-    store,
+    storage,
     now: () => feed.clock,
     sleep: async (ms) => void (feed.clock += ms),
     pageSize: 25,
@@ -27,11 +26,9 @@ function poller(feed: LaggingFeed, sink: MemorySink, store: MemoryStore, lookbac
 async function runScenario(options: { crashRate: number; lookbackMs?: number; seed: number }) {
   const feed = new LaggingFeed(START, LAG, options.seed);
   for (let i = 0; i < 400; i++) feed.create(START - 3_600_000 + i * 9_000, 0); // an old, settled backlog
-  const store = new MemoryStore();
-  const sink = new MemorySink(() => feed.random());
-  sink.crashRate = options.crashRate;
-  let current = poller(feed, sink, store, options.lookbackMs);
-  await current.open();
+  const storage = new MemoryStorage(() => feed.random());
+  storage.crashRate = options.crashRate;
+  let current = await poller(feed, storage, options.lookbackMs);
   let crashes = 0;
   const passSafely = async () => {
     try {
@@ -39,8 +36,7 @@ async function runScenario(options: { crashRate: number; lookbackMs?: number; se
     } catch (error) {
       if (!(error instanceof Crash)) throw error;
       crashes++;
-      current = poller(feed, sink, store, options.lookbackMs); // a restarted process: only the store and the sink survive
-      await current.open();
+      current = await poller(feed, storage, options.lookbackMs); // a restarted process: only the storage survives
     }
   };
   for (let step = 0; step < 300; step++) {
@@ -50,15 +46,15 @@ async function runScenario(options: { crashRate: number; lookbackMs?: number; se
     if (step % 3 === 0) await passSafely();
   }
   const end = feed.clock;
-  sink.crashRate = 0;
+  storage.crashRate = 0;
   while ((current.watermark ?? 0) < end) {
     feed.clock += 1_000;
     await passSafely();
   }
-  return { all: feed.events.map((stored) => stored.event.id), delivered: sink.lines.map((event) => event.id), crashes, store };
+  return { all: feed.events.map((stored) => stored.event.id), delivered: storage.lines.map((event) => event.id), crashes, storage };
 }
 
-describe('Poller over a feed with a 10 s visibility lag', () => {
+describe('SyncEngine over a feed with a 10 s visibility lag', () => {
   it('delivers every event exactly once while events commit late and out of order', async () => {
     const { all, delivered } = await runScenario({ crashRate: 0, seed: 11 });
     expect(all.length).toBeGreaterThan(1_500);
@@ -80,8 +76,8 @@ describe('Poller over a feed with a 10 s visibility lag', () => {
   });
 
   it('keeps only ids at or after the watermark, so the checkpoint stays small', async () => {
-    const { store } = await runScenario({ crashRate: 0, seed: 5 });
-    const { watermark, seen } = store.state!.checkpoint;
+    const { storage } = await runScenario({ crashRate: 0, seed: 5 });
+    const { watermark, seen } = await storage.recover();
     expect(watermark).not.toBeNull();
     expect(seen.every(([, createdAt]) => createdAt >= watermark!)).toBe(true);
     // Tailing at ~30 events/s with a 15 s look-back keeps a few hundred ids, not the thousands delivered.
@@ -89,14 +85,13 @@ describe('Poller over a feed with a 10 s visibility lag', () => {
   });
 });
 
-describe('Poller.drainUntil', () => {
+describe('SyncEngine.drainUntil', () => {
   it('returns only once every event created before the target is delivered', async () => {
     const feed = new LaggingFeed(START, LAG, 3);
     const late = feed.create(START - 2_000, 9_000); // created before the target, visible 7 s after it
     for (let i = 0; i < 50; i++) feed.create(START - 60_000 + i * 1000, 0);
-    const sink = new MemorySink(() => 0.5);
-    const instance = poller(feed, sink, new MemoryStore());
-    await instance.open();
+    const sink = new MemoryStorage();
+    const instance = await poller(feed, sink);
     await instance.drainUntil(START);
     expect(sink.lines.map((event) => event.id)).toContain(late.id);
     expect(sink.lines).toHaveLength(51);
@@ -106,26 +101,24 @@ describe('Poller.drainUntil', () => {
   it('starts at startAt when there is no saved state', async () => {
     const feed = new LaggingFeed(START, LAG, 3);
     for (let i = 0; i < 20; i++) feed.create(START - 20_000 + i * 1000, 0);
-    const sink = new MemorySink(() => 0.5);
+    const sink = new MemoryStorage();
     const client = new EventsyncClient(
       { baseUrl: 'http://feed.test', apiKey: 'wlcro_test_unit' },
       { transport: feed.transport, now: () => feed.clock, sleep: async (ms) => void (feed.clock += ms) },
     );
-    const instance = new Poller({
+    const instance = await SyncEngine.open({
       feed: client.events,
-      sink,
-      store: new MemoryStore(),
+      storage: sink,
       now: () => feed.clock,
       sleep: async (ms) => void (feed.clock += ms),
       startAt: new Date(START - 10_000).toISOString(),
     });
-    await instance.open();
     await instance.drainUntil(START);
     expect(sink.lines).toHaveLength(10);
   });
 });
 
-describe('Poller failures', () => {
+describe('SyncEngine failures', () => {
   it('drainUntil gives up after repeated transient failures instead of hanging', async () => {
     const feed = new LaggingFeed(START, LAG, 3);
     let requests = 0;
@@ -141,15 +134,13 @@ describe('Poller failures', () => {
         random: () => 0.5,
       },
     );
-    const instance = new Poller({
+    const instance = await SyncEngine.open({
       feed: client.events,
-      sink: new MemorySink(() => 0.5),
-      store: new MemoryStore(),
+      storage: new MemoryStorage(),
       now: () => feed.clock,
       sleep: async (ms) => void (feed.clock += ms),
       drainFailureLimit: 3,
     });
-    await instance.open();
     await expect(instance.drainUntil(START)).rejects.toMatchObject({ status: 503 });
     expect(requests).toBe(6); // three passes of two attempts each
   });
@@ -168,11 +159,10 @@ describe('Poller failures', () => {
         sleep: async (ms) => void (feed.clock += ms),
       },
     );
-    const sink = new MemorySink(() => 0.5);
-    const instance: Poller<number> = new Poller({
+    const sink = new MemoryStorage();
+    const instance: SyncEngine = await SyncEngine.open({
       feed: client.events,
-      sink,
-      store: new MemoryStore(),
+      storage: sink,
       now: () => feed.clock,
       sleep: async (ms) => void (feed.clock += ms),
       pageSize: 10,
@@ -180,37 +170,34 @@ describe('Poller failures', () => {
         if (progress.delivered >= 60) instance.stop();
       },
     });
-    await instance.open();
     await instance.run();
     expect(sink.lines.map((event) => event.id)).toEqual(feed.events.map((stored) => stored.event.id));
   });
 });
 
-describe('Poller.accept (webhook intake)', () => {
+describe('SyncEngine.accept (webhook intake)', () => {
   async function openPoller() {
     const feed = new LaggingFeed(START, LAG, 3);
     for (let i = 0; i < 30; i++) feed.create(START - 60_000 + i * 1000, 0);
-    const sink = new MemorySink(() => 0.5);
+    const sink = new MemoryStorage();
     let writes = 0;
-    const write = sink.write.bind(sink);
-    sink.write = async (events) => {
+    const write = sink.commit.bind(sink);
+    sink.commit = async (...args) => {
       writes++;
-      return write(events);
+      return write(...args);
     };
-    const store = new MemoryStore();
-    const instance = poller(feed, sink, store);
-    await instance.open();
-    return { feed, sink, store, instance, writes: () => writes };
+    const instance = await poller(feed, sink);
+    return { feed, sink, instance, writes: () => writes };
   }
 
   it('writes concurrent deliveries once each, grouped into few writes, and the feed does not repeat them', async () => {
-    const { feed, sink, store, instance, writes } = await openPoller();
+    const { feed, sink, instance, writes } = await openPoller();
     const live = Array.from({ length: 40 }, () => feed.create(feed.clock, 0));
     const deliveries = [...live, ...live.slice(0, 10)].map((event) => instance.accept([event])); // ten delivered twice
     const counts = await Promise.all(deliveries);
     expect(counts.reduce((sum, count) => sum + count, 0)).toBe(40);
     expect(writes()).toBeLessThan(10);
-    expect(store.state?.checkpoint.seen.length).toBeGreaterThanOrEqual(40);
+    expect((await sink.recover()).seen.length).toBeGreaterThanOrEqual(40);
 
     feed.clock += 20_000;
     await instance.drainUntil(feed.clock - 16_000);

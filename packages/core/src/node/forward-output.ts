@@ -1,18 +1,18 @@
 /**
- * A sink that POSTs each event, signed the way the API signs deliveries, to a webhook
+ * An output that POSTs each event, signed the way the API signs deliveries, to a webhook
  * handler that already exists: polling then fills that handler's gaps with the very
  * envelope and headers it accepts. Nothing can be taken back from a handler, so after a
  * crash an event may be sent again; handlers dedupe by event id, as the API requires of
- * them anyway (contract §8). The delivery id is derived from the event id, so a resend
+ * them anyway. The delivery id is derived from the event id, so a resend
  * looks like a retry.
  */
 import type { SignatureSettings } from '../config.js';
 import { NetworkError } from '../errors.js';
-import type { Sink } from '../poller.js';
+import type { EventOutput } from './output-storage.js';
 import { deliveryHeaders } from '../signatures.js';
 import type { EventEnvelope } from '../types.js';
 
-export interface ForwardSinkOptions {
+export interface ForwardOutputOptions {
   readonly url: string;
   /** The secret the handler verifies with. */
   readonly secret: string;
@@ -23,18 +23,19 @@ export interface ForwardSinkOptions {
   readonly timeoutMs?: number;
 }
 
-export class ForwardSink implements Sink<undefined> {
-  constructor(private readonly options: ForwardSinkOptions) {}
+export class ForwardOutput implements EventOutput {
+  readonly description: string;
 
-  async recover(): Promise<void> {}
+  constructor(private readonly options: ForwardOutputOptions) {
+    this.description = options.url;
+  }
 
-  async write(events: readonly EventEnvelope[]): Promise<undefined> {
+  async write(events: readonly EventEnvelope[]): Promise<void> {
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < events.length) await this.send(events[next++]!);
     };
     await Promise.all(Array.from({ length: Math.min(this.options.concurrency ?? 4, events.length) }, worker));
-    return undefined;
   }
 
   async close(): Promise<void> {}

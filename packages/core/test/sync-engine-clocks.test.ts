@@ -4,22 +4,22 @@
  * the sink ends with exactly the feed's events.
  */
 import { describe, expect, it } from 'vitest';
-import { EventsyncClient, Poller } from '@eventsync/core';
+import { EventsyncClient, SyncEngine } from '@eventsync/core';
 import { LaggingFeed } from './lagging-feed.js';
-import { MemorySink, MemoryStore } from './memory-sync.js';
+import { MemoryStorage } from './memory-sync.js';
 
 const START = Date.parse('2026-04-03T09:00:00.000Z');
 const LAG = 10_000;
 
 /** A sync whose clock reads the feed's plus `offsetMs`. */
-function skewedPoller(feed: LaggingFeed, sink: MemorySink, store: MemoryStore, offsetMs: number, notices: string[] = []) {
+async function skewedPoller(feed: LaggingFeed, sink: MemoryStorage, offsetMs: number, notices: string[] = []) {
   const localNow = () => feed.clock + offsetMs;
   const sleep = async (ms: number) => void (feed.clock += ms);
   const client = new EventsyncClient(
     { baseUrl: 'http://feed.test', apiKey: 'wlcro_test_unit', retry: { maxAttempts: 1 } },
     { transport: feed.transport, now: localNow, sleep, random: () => 0.5 },
   );
-  const poller = new Poller({ feed: client.events, sink, store, now: localNow, sleep, pageSize: 25, onNotice: (line) => notices.push(line) });
+  const poller = await SyncEngine.open({ feed: client.events, storage: sink, now: localNow, sleep, pageSize: 25, onNotice: (line) => notices.push(line) });
   return { client, poller };
 }
 
@@ -28,20 +28,17 @@ async function skewedRun(offsetMs: number, options: { sendsDate?: boolean } = {}
   const feed = new LaggingFeed(START, LAG, 31);
   feed.sendsDate = options.sendsDate ?? true;
   for (let i = 0; i < 100; i++) feed.create(START - 600_000 + i * 5_000, 0);
-  const sink = new MemorySink(() => 0.5);
-  const store = new MemoryStore();
+  const sink = new MemoryStorage();
   const notices: string[] = [];
-  let { poller } = skewedPoller(feed, sink, store, offsetMs, notices);
-  await poller.open();
+  let { poller } = await skewedPoller(feed, sink, offsetMs, notices);
   for (let step = 0; step < 200; step++) {
     for (let i = 0; i < 3; i++) feed.create();
     feed.clock += 250;
     if (step % 4 === 0) await poller.pass();
   }
   // A new process (`sync --once`) picks up the checkpoint and drains to what it calls now.
-  const next = skewedPoller(feed, sink, store, offsetMs, notices);
+  const next = await skewedPoller(feed, sink, offsetMs, notices);
   await next.client.me().catch(() => undefined);
-  await next.poller.open();
   const drainedTo = next.client.api.clock.upperBound();
   const createdBefore = feed.clock;
   await next.poller.drainUntil(drainedTo);

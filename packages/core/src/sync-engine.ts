@@ -1,39 +1,21 @@
 /**
- * The polling half of sync, and the one door into the sink: read the feed from the
- * checkpoint, hand fresh events to the sink, and persist the checkpoint only after the sink
- * has them. A crash between the two leaves the sink ahead of the checkpoint; the sink's
- * `recover` cuts it back on the next start, so those events are fetched and written again
+ * The sync engine, and the one door into the storage: read the feed from the checkpoint and
+ * commit each page's fresh events together with the moved watermark (storage.ts: both durable
+ * or neither). A commit that fails leaves nothing: the engine takes the committed state back
+ * from the storage and goes on from there, so those events are fetched and written again
  * exactly once.
  *
  * Events that arrive by webhook come in through `accept`, under the same lock: they are
- * written once, recorded in the checkpoint, and skipped when the feed brings them again.
- * Anything acknowledged to a webhook but lost in a crash is still ahead of the watermark,
- * so a later pass fetches it: polling is the safety net.
+ * committed once and skipped when the feed brings them again. Anything acknowledged to a
+ * webhook but lost in a crash is still ahead of the watermark, so a later pass fetches it:
+ * polling is the safety net.
  */
-import { CheckpointTracker, type Checkpoint, type CheckpointOptions, type CursorStore, type PassKind } from './cursor.js';
+import { CheckpointTracker, type CheckpointOptions, type PassKind } from './checkpoint.js';
 import { isTransient } from './errors.js';
+import type { Channel, CommittedState, EventStorage } from './storage.js';
+import { passQuery } from './poll-once.js';
 import type { EventsFeed } from './events.js';
 import type { EventEnvelope } from './types.js';
-
-/** Where synced events go. Positions let a sink undo writes the checkpoint never covered. */
-export interface Sink<Position = unknown> {
-  /** Cuts the sink back to `position` (from the last saved state), or starts it empty when undefined. */
-  recover(position: Position | undefined): Promise<void>;
-  /** Appends the events; resolves once they are safe, with the position after them. */
-  write(events: readonly EventEnvelope[]): Promise<Position>;
-  close(): Promise<void>;
-}
-
-/** What the poller persists after every write. */
-export interface SyncState<Position = unknown> {
-  readonly version: 1;
-  readonly checkpoint: Checkpoint;
-  readonly sinkPosition?: Position;
-  /** Whatever identifies the source (URL, types); checked by the caller on load. */
-  readonly source?: Readonly<Record<string, unknown>>;
-}
-
-export type Channel = 'poll' | 'webhook';
 
 export interface SyncProgress {
   /** Events written, all channels. */
@@ -50,10 +32,10 @@ export interface SyncProgress {
   readonly waitingOn: Error | null;
 }
 
-export interface PollerOptions<Position> {
+export interface SyncEngineOptions {
   readonly feed: EventsFeed;
-  readonly sink: Sink<Position>;
-  readonly store: CursorStore<SyncState<Position>>;
+  /** Where events and their checkpoint are committed together. */
+  readonly storage: EventStorage;
   /** The local clock, for pacing passes; what the feed shows is judged by the server's (`feed.clock`). */
   readonly now: () => number;
   /** Waits `ms`, or less once `signal` aborts (a stop); the pause treats either end alike. */
@@ -74,8 +56,8 @@ export interface PollerOptions<Position> {
   /** `drainUntil` gives up after this many failed passes in a row (a cron job must not hang). Default 5; `run` never gives up. */
   readonly drainFailureLimit?: number;
   readonly checkpoint?: CheckpointOptions;
-  /** Saved with the state so the caller can refuse a checkpoint that belongs to another source. */
-  readonly source?: Readonly<Record<string, unknown>>;
+  /** Committed with the checkpoint so the caller can refuse one that belongs to another source (`resumedFrom.fingerprint`). */
+  readonly fingerprint?: Readonly<Record<string, unknown>>;
   /** Used when there is no saved state: where to start. Default: the oldest retained event. */
   readonly startAt?: string;
   readonly onProgress?: (progress: SyncProgress) => void;
@@ -83,9 +65,10 @@ export interface PollerOptions<Position> {
   readonly onNotice?: (message: string) => void;
 }
 
-export class Poller<Position = unknown> {
-  private tracker!: CheckpointTracker;
-  private lastSaved: SyncState<Position> | undefined;
+export class SyncEngine {
+  private tracker: CheckpointTracker;
+  /** The watermark the storage holds, so a commit is skipped when neither events nor watermark changed. */
+  private committedWatermark: number | null;
   private stopRequested = false;
   /** Aborted by stop(): cuts short the feed's requests and every wait inside them. */
   private readonly stopping = new AbortController();
@@ -102,13 +85,18 @@ export class Poller<Position = unknown> {
   /** Without a `Date` header: the newest event the feed showed at the first pass (see serverTimeWitness). */
   private witness: number | undefined;
 
-  constructor(private readonly options: PollerOptions<Position>) {}
+  /** Opens the storage (its lock, its committed state) and returns the engine ready to run. */
+  static async open(options: SyncEngineOptions): Promise<SyncEngine> {
+    return new SyncEngine(options, await options.storage.open());
+  }
 
-  /** Loads the saved state and cuts the sink back to it. Call once before anything else. */
-  async open(): Promise<SyncState<Position> | undefined> {
-    this.lastSaved = await this.options.store.load();
-    await this.resetToSaved();
-    return this.lastSaved;
+  private constructor(
+    private readonly options: SyncEngineOptions,
+    /** What the storage had committed when the engine opened it. */
+    readonly resumedFrom: CommittedState,
+  ) {
+    this.tracker = this.trackerFrom(resumedFrom);
+    this.committedWatermark = this.tracker.watermark;
   }
 
   /** Everything created before this instant is delivered; null before the first page. */
@@ -134,20 +122,18 @@ export class Poller<Position = unknown> {
    * else a tail from where the last pass ended. Returns how many events it delivered.
    */
   async pass(): Promise<number> {
-    const { feed, types, pageSize = 100 } = this.options;
+    const { feed, types, pageSize } = this.options;
     const witness = await this.serverTimeWitness();
     const now = feed.clock.now();
     const kind: PassKind = this.sweepEveryPass || now - this.lastSweepAt >= this.sweepEveryMs ? 'sweep' : 'tail';
     const window = this.tracker.beginPass(now, kind);
     if (kind === 'sweep') this.lastSweepAt = now;
     let delivered = 0;
-    const query = { ...window, limit: pageSize, order: 'asc' as const, ...(types?.length ? { types } : {}) };
-    for await (const page of feed.pages(query, { signal: this.stopping.signal })) {
+    for await (const page of feed.pages(passQuery(window, { types, pageSize }), { signal: this.stopping.signal })) {
       delivered += await this.exclusive(async () => {
         const fresh = this.tracker.fresh(page.events);
-        const position = await this.write(fresh, 'poll', page.events.length);
         this.tracker.commitPage(page, fresh, page.serverTime ?? Math.min(page.requestedAt, witness ?? Number.POSITIVE_INFINITY));
-        await this.save(position);
+        await this.commit(fresh, 'poll', page.events.length);
         this.counters.pages++;
         return fresh.length;
       });
@@ -185,11 +171,8 @@ export class Poller<Position = unknown> {
       });
       const all = batch.flatMap(({ events }) => events);
       const fresh = all.filter((event) => ids.delete(event.id));
-      const position = await this.write(fresh, 'webhook', all.length);
-      if (fresh.length > 0) {
-        this.tracker.markDelivered(fresh);
-        await this.save(position);
-      }
+      this.tracker.markDelivered(fresh);
+      await this.commit(fresh, 'webhook', all.length);
       batch.forEach(({ resolve }, index) => resolve(counts[index]!));
       this.options.onProgress?.(this.progress);
     } catch (error) {
@@ -289,19 +272,24 @@ export class Poller<Position = unknown> {
     return witness;
   }
 
-  private async write(fresh: readonly EventEnvelope[], channel: Channel, received: number): Promise<Position | undefined> {
+  /** Commits the fresh events with the tracker's watermark; nothing to commit when neither changed. */
+  private async commit(fresh: readonly EventEnvelope[], channel: Channel, received: number): Promise<void> {
     this.counters.duplicatesSkipped += received - fresh.length;
-    if (fresh.length === 0) return this.lastSaved?.sinkPosition;
-    const position = await this.options.sink.write(fresh);
+    const watermark = this.tracker.watermark;
+    if (fresh.length === 0 && watermark === this.committedWatermark) return;
+    await this.options.storage.commit(
+      fresh.map((event) => ({ event, channel })),
+      watermark === null ? null : new Date(watermark).toISOString(),
+      this.options.fingerprint,
+    );
+    this.committedWatermark = watermark;
     this.counters.byChannel[channel] += fresh.length;
     for (const event of fresh) this.newestEventAt = Math.max(this.newestEventAt ?? 0, Date.parse(event.created_at));
-    return position;
   }
 
   /**
-   * Poll pages and webhook batches take turns: each is written and saved whole before the
-   * next. One that fails part-way leaves the sink ahead of the saved state, so it is cut
-   * back before the next one starts.
+   * Poll pages and webhook batches take turns: each is committed whole before the next. One
+   * that fails leaves the tracker ahead of the storage, so both go back to what is committed.
    */
   private exclusive<T>(task: () => Promise<T>): Promise<T> {
     const guarded = async (): Promise<T> => {
@@ -317,25 +305,17 @@ export class Poller<Position = unknown> {
     return run;
   }
 
-  /** After a failure mid-pass the tracker and sink may be ahead of the saved state: go back to it. */
+  /** After a failure mid-pass the tracker may be ahead of the storage: go back to what it committed. */
   private async resetToSaved(): Promise<void> {
-    const saved = this.lastSaved;
-    this.tracker = new CheckpointTracker(
-      saved?.checkpoint ?? (this.options.startAt ? { watermark: this.options.startAt, seen: [] } : null),
-      this.options.checkpoint,
-    );
-    await this.options.sink.recover(saved?.sinkPosition);
+    const committed = await this.options.storage.recover();
+    this.tracker = this.trackerFrom(committed);
+    this.committedWatermark = this.tracker.watermark;
   }
 
-  private async save(sinkPosition: Position | undefined): Promise<void> {
-    const state: SyncState<Position> = {
-      version: 1,
-      checkpoint: this.tracker.snapshot(),
-      ...(sinkPosition === undefined ? {} : { sinkPosition }),
-      ...(this.options.source ? { source: this.options.source } : {}),
-    };
-    await this.options.store.save(state);
-    this.lastSaved = state;
+  private trackerFrom(committed: CommittedState): CheckpointTracker {
+    const { startAt, checkpoint } = this.options;
+    const fresh = committed.watermark === null && committed.seen.length === 0;
+    return new CheckpointTracker(fresh && startAt ? { watermark: startAt, seen: [] } : committed, checkpoint);
   }
 
   private pause(ms: number): Promise<void> {

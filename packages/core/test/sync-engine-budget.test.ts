@@ -1,12 +1,12 @@
 /**
  * What tailing costs: every system on a key shares its rate budget, so a sync must spend
  * what its guarantee needs and no more. A live feed of 5 events/s with the 10 s lag, run
- * by `Poller.run` on a simulated clock; the feed counts the requests.
+ * by `SyncEngine.run` on a simulated clock; the feed counts the requests.
  */
 import { describe, expect, it } from 'vitest';
-import { EventsyncClient, Poller } from '@eventsync/core';
+import { EventsyncClient, SyncEngine } from '@eventsync/core';
 import { LaggingFeed } from './lagging-feed.js';
-import { MemorySink, MemoryStore } from './memory-sync.js';
+import { MemoryStorage } from './memory-sync.js';
 
 const START = Date.parse('2026-04-03T09:00:00.000Z');
 
@@ -24,12 +24,11 @@ async function tail(pollIntervalMs: number, minutes: number, ratePerSecond = 5) 
     { baseUrl: 'http://feed.test', apiKey: 'wlcro_test_unit', retry: { maxAttempts: 1 } },
     { transport: feed.transport, now: () => feed.clock, sleep, random: () => 0.5 },
   );
-  const sink = new MemorySink(() => 0.5);
+  const sink = new MemoryStorage();
   let steadyFrom: number | undefined;
-  const poller: Poller<number> = new Poller({
+  const poller: SyncEngine = await SyncEngine.open({
     feed: client.events,
-    sink,
-    store: new MemoryStore(),
+    storage: sink,
     now: () => feed.clock,
     sleep,
     pageSize: 100,
@@ -40,7 +39,6 @@ async function tail(pollIntervalMs: number, minutes: number, ratePerSecond = 5) 
       if (feed.clock >= START + (minutes + 1) * 60_000) poller.stop();
     },
   });
-  await poller.open();
   await poller.run();
   const perMinute = (feed.requests - (steadyFrom ?? 0)) / minutes;
   // Everything created a look-back before the end must be in the sink by then.

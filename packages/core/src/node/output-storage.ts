@@ -1,0 +1,107 @@
+/**
+ * Storage for outputs that cannot take anything back: stdout, or a handler events are
+ * forwarded to. Events go to the output first, then the checkpoint (watermark and the ids
+ * at or after it, as the output cannot be read back for them) replaces the state file. A
+ * crash between the two sends those events again on the next run: at-least-once, which is
+ * what these outputs can promise; a handler dedupes by event id, as the API requires of it.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { StorageError } from '../errors.js';
+import type { CommittedState, EventStorage, StoredEvent } from '../storage.js';
+import type { EventEnvelope } from '../types.js';
+import { replaceFileAtomically } from './atomic-file.js';
+import { acquireLock, type StateLock } from './writer-lock.js';
+import { storageError } from './storage-error.js';
+
+/** Where events go: resolves once the output has them. */
+export interface EventOutput {
+  readonly description: string;
+  write(events: readonly EventEnvelope[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface StateFile {
+  readonly version: 2;
+  readonly watermark: string | null;
+  readonly seen: ReadonlyArray<readonly [string, string]>;
+  readonly fingerprint?: Readonly<Record<string, unknown>>;
+}
+
+export class OutputStorage implements EventStorage {
+  readonly guarantee = 'at-least-once' as const;
+  readonly description: string;
+  private readonly statePath: string;
+  private lock: StateLock | undefined;
+  private state: StateFile = { version: 2, watermark: null, seen: [] };
+
+  constructor(
+    private readonly output: EventOutput,
+    private readonly stateDir: string,
+  ) {
+    this.description = output.description;
+    this.statePath = join(stateDir, 'checkpoint.json');
+  }
+
+  async open(): Promise<CommittedState> {
+    this.lock = await acquireLock(join(this.stateDir, 'lock'), this.output.description);
+    return this.recover();
+  }
+
+  async recover(): Promise<CommittedState> {
+    let text: string;
+    try {
+      text = await readFile(this.statePath, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw storageError(this.statePath, 'read the checkpoint', error);
+      return { watermark: null, seen: [], fingerprint: undefined };
+    }
+    try {
+      const parsed = JSON.parse(text) as Partial<StateFile> & { checkpoint?: StateFile; source?: StateFile['fingerprint'] };
+      // Version 1 nested the checkpoint and called the fingerprint `source`.
+      const checkpoint = parsed.version === 2 ? parsed : parsed.checkpoint;
+      const fingerprint = parsed.version === 2 ? parsed.fingerprint : parsed.source;
+      this.state = { version: 2, watermark: checkpoint?.watermark ?? null, seen: checkpoint?.seen ?? [], ...(fingerprint ? { fingerprint } : {}) };
+    } catch {
+      throw new StorageError(`the checkpoint file ${this.statePath} is not valid JSON; move it aside to start over (events already sent would be sent again)`, this.statePath, undefined);
+    }
+    return { watermark: this.state.watermark, seen: this.state.seen, fingerprint: this.state.fingerprint };
+  }
+
+  async commit(events: readonly StoredEvent[], watermark: string | null, fingerprint?: Readonly<Record<string, unknown>>): Promise<void> {
+    if (events.length > 0) await this.output.write(events.map(({ event }) => event));
+    const watermarkMs = watermark === null ? Number.NEGATIVE_INFINITY : Date.parse(watermark);
+    const seen = [...this.state.seen, ...events.map(({ event }) => [event.id, event.created_at] as const)].filter(
+      ([, createdAt]) => Date.parse(createdAt) >= watermarkMs,
+    );
+    const kept = fingerprint ?? this.state.fingerprint;
+    const next: StateFile = { version: 2, watermark, seen, ...(kept ? { fingerprint: kept } : {}) };
+    try {
+      await replaceFileAtomically(this.statePath, JSON.stringify(next));
+    } catch (error) {
+      throw storageError(this.statePath, 'save the checkpoint', error);
+    }
+    this.state = next;
+  }
+
+  async close(): Promise<void> {
+    await this.output.close();
+    await this.lock?.release();
+    this.lock = undefined;
+  }
+}
+
+/** Events as NDJSON on a stream (stdout). */
+export class StreamOutput implements EventOutput {
+  readonly description = 'stdout';
+
+  constructor(private readonly stream: NodeJS.WritableStream) {}
+
+  async write(events: readonly EventEnvelope[]): Promise<void> {
+    let text = '';
+    for (const event of events) text += `${JSON.stringify(event)}\n`;
+    if (!this.stream.write(text)) await new Promise((resolve) => this.stream.once('drain', resolve));
+  }
+
+  async close(): Promise<void> {}
+}
