@@ -9,7 +9,7 @@ import { ResponseFormatError, StoppedError, type EventsyncError } from './errors
 import { readResponse } from './response-reading.js';
 import { decideRetry } from './retry.js';
 import { ServerClock } from './server-clock.js';
-import { UNLIMITED, type HttpMethod, type HttpRequest, type HttpResponse, type Limiter, type RateLimitObservation, type Runtime } from './transport.js';
+import { UNLIMITED, type HttpMethod, type HttpRequest, type HttpResponse, type Limiter, type Runtime } from './transport.js';
 
 export type QueryValue = string | number | boolean | undefined;
 
