@@ -1,7 +1,7 @@
 import type { IDataObject, INodeExecutionData, INodeType, INodeTypeDescription, IPollFunctions } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 import { CREDENTIAL_NAME, getClient, toNodeError } from '../../shared/client';
-import { CheckpointTracker, PAGE_LIMIT_MAX, type Checkpoint, type EventEnvelope } from '../../shared/core';
+import { pollOnce, type Checkpoint } from '../../shared/core';
 import { EVENTS_SUBTITLE, chosenTypes, eventsProperty } from '../../shared/descriptions';
 
 interface PollState extends IDataObject {
@@ -51,25 +51,16 @@ export class EventsyncPollTrigger implements INodeType {
 
 			const state = this.getWorkflowStaticData('node') as PollState;
 			const { clock } = client.events;
-			const now = clock.now();
 			// First activation: start from now rather than replaying the 30-day history. "Now" is a time
 			// the API's clock has certainly reached (its estimate could be up to half a second ahead), so
 			// no event created after activation falls before the checkpoint.
-			const startAt = clock.offset ? Date.now() + clock.offset.low : now;
+			const startAt = clock.offset ? Date.now() + clock.offset.low : clock.now();
 			const saved = (state.checkpoint as unknown as Checkpoint | undefined) ?? { watermark: new Date(startAt).toISOString(), seen: [] };
-			const tracker = new CheckpointTracker(saved);
-			const window = tracker.beginPass(now);
-			const emitted: EventEnvelope[] = [];
-			for await (const page of client.events.pages(
-				{ ...window, ...(types ? { types } : {}), limit: PAGE_LIMIT_MAX, order: 'asc' },
-				{ prefetch: false },
-			)) {
-				const fresh = tracker.fresh(page.events);
-				emitted.push(...fresh);
-				tracker.commitPage(page, fresh);
-			}
-			state.checkpoint = tracker.snapshot() as unknown as IDataObject;
-			return emitted.length > 0 ? [this.helpers.returnJsonArray(emitted as unknown as IDataObject[])] : null;
+			// One sweep up to the API's now (its clock learnt from the request above); the checkpoint is
+			// stored with the events n8n emits, so a poll that fails emits nothing and moves nothing.
+			const { events, checkpoint } = await pollOnce(client.events, saved, { types });
+			state.checkpoint = checkpoint as unknown as IDataObject;
+			return events.length > 0 ? [this.helpers.returnJsonArray(events as unknown as IDataObject[])] : null;
 		} catch (error) {
 			throw toNodeError(this.getNode(), error);
 		}
