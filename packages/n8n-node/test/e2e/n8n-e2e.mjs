@@ -8,6 +8,7 @@
 //     credential test passes with the origin and with the full base URL, and explains a 404;
 //     deactivation (n8n's REST API) deletes the subscription.
 //  3. An active poll-trigger workflow emits each event once across several polls (no duplicates, no gaps).
+//  And n8n serves the output schema files the package ships.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -165,6 +166,13 @@ try {
 	await waitFor('n8n /healthz/readiness', async () => (await fetch(`${base}/healthz/readiness`).catch(() => undefined))?.ok, { timeoutMs: 120_000 });
 	timings.startMs = Date.now() - t;
 	log(`n8n is up on ${base} (${timings.startMs} ms)`);
+	// The output schemas the editor asks for (see shared/output-schemas.ts), served from the package.
+	for (const path of ['CUSTOM.eventsyncTrigger/1.0.0.json', 'CUSTOM.eventsyncPollTrigger/1.0.0.json', 'CUSTOM.eventsync/1.0.0/customer/create.json', 'CUSTOM.eventsync/1.0.0/event/getAll.json']) {
+		const response = await fetch(`${base}/schemas/${path}`);
+		assert.equal(response.status, 200, `/schemas/${path}: ${response.status}`);
+		assert.equal((await response.json()).type, 'object');
+	}
+	log('   n8n serves the nodes\' output schemas (/schemas/CUSTOM.eventsync…)');
 	const db = new DatabaseSync(join(RUN_DIR, '.n8n', 'database.sqlite'), { readOnly: true });
 	// The poll workflow's activation poll stores its starting checkpoint: events created from then on must each arrive once.
 	const pollStart = await waitFor('the poll trigger\'s first checkpoint', () => {
