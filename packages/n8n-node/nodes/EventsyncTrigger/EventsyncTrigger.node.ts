@@ -45,7 +45,7 @@ export class EventsyncTrigger implements INodeType {
 			header: 'Eventsync sends each event to n8n the moment it happens',
 			executionsHelp: {
 				inactive:
-					'While you build the workflow, click "Listen for test event" and make something happen in Eventsync (or send a test delivery to the subscription): the event shows up here. Once the workflow is published, every event of the selected types starts an execution on its own.',
+					'While you build the workflow, run this step: n8n listens for a test event while you make something happen in Eventsync (or send a test delivery to the subscription), and the event shows up here. Once the workflow is published, every event of the selected types starts an execution on its own.',
 				active:
 					'The workflow is published: every event of the selected types starts an execution on its own, the moment Eventsync sends it. You can find them in the executions list.',
 			},
