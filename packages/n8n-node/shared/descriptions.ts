@@ -16,7 +16,7 @@ export const EVENT_TYPE_OPTIONS: INodePropertyOptions[] = [...EVENT_TYPES]
 	.sort()
 	.map((type) => ({ name: label(type), value: type, description: `Events of type ${type}` }));
 
-/** The triggers' "Events" field: All Events (`*`) or a choice of types, as n8n's Stripe and GitHub triggers offer it. */
+/** The triggers' "Events" field: All Events (`*`, the API's wildcard) or a choice of types. */
 export function eventsProperty(verb: string): INodeProperties {
 	return {
 		displayName: 'Events',

@@ -7,8 +7,8 @@ import { lead } from './resources/lead';
 import { note } from './resources/note';
 import { subscription } from './resources/subscription';
 
-// One resource per noun, as n8n's HubSpot and Pipedrive nodes have: "Customer > Create" is
-// where a user looks for it. Listed in the order n8n's lint wants (alphabetical).
+// One resource per noun: "Customer > Create" is where a user looks for it, and the canvas
+// subtitle then reads "create: customer". Listed in the order n8n's lint wants (alphabetical).
 const RESOURCES = [customer, event, lead, note, subscription];
 
 export class Eventsync implements INodeType {
