@@ -3,7 +3,7 @@
  * higher-level call (feed, records, subscriptions) goes through `ApiClient.request`.
  */
 import { randomUUID } from 'node:crypto';
-import { checkApiKey, keyHint, resolveConfig, type BucketKind, type ClientConfig, type ResolvedConfig } from './config.js';
+import { authHeaders, checkApiKey, keyHint, resolveConfig, type BucketKind, type ClientConfig, type ResolvedConfig } from './config.js';
 import { errorFromResponse, errorFromTransport, type FailureContext } from './error-mapping.js';
 import { AuthError, ResponseFormatError, StoppedError, type EventsyncError } from './errors.js';
 import { readResponse } from './response-reading.js';
@@ -244,7 +244,7 @@ type AttemptOutcome = { readonly sentAt: number | undefined; readonly answeredAt
 );
 
 function authHeaderFor(config: ResolvedConfig): Readonly<Record<string, string>> {
-  return config.authStyle === 'bearer' ? { Authorization: `Bearer ${config.apiKey}` } : { 'X-Api-Key': config.apiKey };
+  return authHeaders(config.authStyle, config.apiKey);
 }
 
 function parseBody<T>(response: HttpResponse, context: FailureContext): T {

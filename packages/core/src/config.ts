@@ -242,6 +242,31 @@ export function getPreset(name: string = DEFAULT_PRESET): Preset {
   return PRESETS[name];
 }
 
+/**
+ * The preset a settings form stored, for shells whose forms may hold nothing (a credential
+ * saved before the field existed) or a stale value: the named preset, else the default.
+ */
+export function presetNameOrDefault(value: unknown): PresetName {
+  const name = typeof value === 'string' ? value.trim() : '';
+  return isPresetName(name) ? name : DEFAULT_PRESET;
+}
+
+/** The header that carries the API key, as the auth style says. The one place it is built. */
+export function authHeaders(authStyle: AuthStyle, apiKey: string): Record<string, string> {
+  return authStyle === 'bearer' ? { Authorization: `Bearer ${apiKey}` } : { 'X-Api-Key': apiKey };
+}
+
+/**
+ * A base URL without a trailing `basePath`. People paste the API's full address
+ * (`https://host/api/v1`, what the sandbox prints as its base URL) where the origin is asked
+ * for; kept as is, the base path would be added twice and every call would be a 404.
+ */
+export function withoutBasePath(baseUrl: string, basePath: string): string {
+  const url = baseUrl.trim().replace(/\/+$/, '');
+  const path = basePath.trim().replace(/\/+$/, '');
+  return path !== '' && url.endsWith(path) ? url.slice(0, -path.length) : url;
+}
+
 /** How the client retries; every field has a default (see `resolveConfig`). */
 export interface RetryOptions {
   /** Attempts per call, the first included. */

@@ -25,5 +25,7 @@ export { EventsyncClient } from './eventsync-client.js';
 export type { Channel, CommittedState, EventStorage, StorageGuarantee, StoredEvent } from './storage.js';
 export * from './signatures.js';
 export { Subscriptions, type SubscriptionInput, type SubscriptionPatch, type ListOptions } from './subscriptions.js';
-export { WebhookIntake, type WebhookIntakeOptions, type IntakeVerdict, type IntakeStats } from './webhook-intake.js';
+export { WebhookIntake, parseEnvelope, type WebhookIntakeOptions, type IntakeVerdict, type IntakeStats } from './webhook-intake.js';
 export { SubscriptionHealth, type SubscriptionHealthOptions, type HealthOutcome } from './subscription-health.js';
+export { presetChoices, presetChoice, type PresetChoice } from './preset-choices.js';
+export { EVENT_DATA_FIELDS, type EventDataField } from './event-data.js';

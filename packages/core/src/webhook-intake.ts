@@ -85,7 +85,8 @@ export class WebhookIntake {
   }
 }
 
-function parseEnvelope(rawBody: RawBody): EventEnvelope | undefined {
+/** The delivered body as an event envelope, or undefined when it is not JSON of that shape. */
+export function parseEnvelope(rawBody: RawBody): EventEnvelope | undefined {
   let value: unknown;
   try {
     value = JSON.parse(typeof rawBody === 'string' ? rawBody : new TextDecoder().decode(rawBody));

@@ -1,7 +1,8 @@
 // Builds dist/: one CommonJS file per credential and node, with the core's pure layer bundled in
-// (so the published package has no runtime dependencies), plus codex files and icons.
+// (so the published package has no runtime dependencies), plus codex files, icons and the
+// nodes' output schemas (shared/output-schemas.ts).
 import { build } from 'esbuild';
-import { cp, mkdir, readFile, rm } from 'node:fs/promises';
+import { cp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,6 +28,22 @@ await build({
 for (const entry of entries.filter((entry) => entry.startsWith('nodes/'))) {
 	await cp(join(root, `${entry}.json`), join(root, 'dist', `${entry}.json`));
 }
+// The schemas come from TypeScript that imports the core: bundle it in memory and run it.
+const schemas = await build({
+	absWorkingDir: root,
+	entryPoints: ['shared/output-schemas.ts'],
+	bundle: true,
+	platform: 'node',
+	format: 'esm',
+	write: false,
+	logLevel: 'warning',
+});
+const { schemaFiles } = await import(`data:text/javascript;base64,${Buffer.from(schemas.outputFiles[0].contents).toString('base64')}`);
+const files = Object.entries(schemaFiles());
+for (const [path, schema] of files) {
+	await mkdir(dirname(join(root, 'dist', path)), { recursive: true });
+	await writeFile(join(root, 'dist', path), `${JSON.stringify(schema, null, 2)}\n`);
+}
 await mkdir(join(root, 'dist/icons'), { recursive: true });
 await cp(join(root, 'icons'), join(root, 'dist/icons'), { recursive: true });
-console.log(`built ${entries.length} entries into dist/`);
+console.log(`built ${entries.length} entries and ${files.length} output schemas into dist/`);

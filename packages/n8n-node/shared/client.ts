@@ -1,5 +1,4 @@
 import type {
-	IDataObject,
 	IExecuteFunctions,
 	IHookFunctions,
 	IHttpRequestMethods,
@@ -14,22 +13,27 @@ import { NodeApiError, NodeOperationError, sleep } from 'n8n-workflow';
 import {
 	EventsyncClient,
 	EventsyncError,
+	PRESETS,
 	TransportFailure,
+	authHeaders,
 	getPreset,
-	isPresetName,
 	lowerCaseHeaders,
 	networkFailureOf,
+	presetNameOrDefault,
+	withoutBasePath,
 	type HttpRequest,
 	type HttpResponse,
 	type Preset,
 	type Runtime,
 } from './core';
+import { version } from '../package.json';
 
 export const CREDENTIAL_NAME = 'eventsyncApi';
 
 export type EventsyncContext = IExecuteFunctions | IHookFunctions | IPollFunctions | ILoadOptionsFunctions | IWebhookFunctions;
 
 export interface EventsyncCredentials {
+	/** The API's origin: a pasted full base URL (origin + the preset's base path) is cut back to it. */
 	readonly baseUrl: string;
 	readonly apiKey: string;
 	readonly preset: Preset;
@@ -37,16 +41,19 @@ export interface EventsyncCredentials {
 
 export async function readCredentials(context: EventsyncContext): Promise<EventsyncCredentials> {
 	const credentials = await context.getCredentials(CREDENTIAL_NAME);
-	const presetName = String(credentials.preset ?? 'integration');
+	const preset = getPreset(presetNameOrDefault(credentials.preset));
 	return {
-		baseUrl: String(credentials.baseUrl ?? ''),
+		baseUrl: withoutBasePath(String(credentials.baseUrl ?? ''), preset.basePath),
 		apiKey: String(credentials.apiKey ?? ''),
-		preset: getPreset(isPresetName(presetName) ? presetName : 'integration'),
+		preset,
 	};
 }
 
-/** Header names the credential's `authenticate` adds; the core's copies are dropped so the key travels through n8n's credential handling only. */
-const AUTH_HEADERS = new Set(['authorization', 'x-api-key']);
+/**
+ * Header names the credential's `authenticate` adds (whatever the preset); the core's copies
+ * are dropped so the key travels through n8n's credential handling only.
+ */
+const AUTH_HEADERS = new Set(Object.values(PRESETS).flatMap((preset) => Object.keys(authHeaders(preset.authStyle, '')).map((name) => name.toLowerCase())));
 
 function bodyText(body: unknown): string {
 	if (body === undefined || body === null) return '';
@@ -99,7 +106,7 @@ export async function getClient(context: EventsyncContext): Promise<{ client: Ev
 			baseUrl: credentials.baseUrl,
 			apiKey: credentials.apiKey,
 			preset: credentials.preset.name,
-			userAgent: 'n8n-nodes-eventsync/0.1.0',
+			userAgent: `n8n-nodes-eventsync/${version}`,
 			// Wait out a Retry-After of up to a minute inside the node; longer waits fail the node with the rate-limit error.
 			retry: { maxRetryAfterMs: 60_000, maxAttempts: 4 },
 		},
@@ -123,8 +130,4 @@ export function toNodeError(node: INode, error: unknown): Error {
 		});
 	}
 	return new NodeOperationError(node, error instanceof Error ? error : String(error));
-}
-
-export function asData(value: unknown): IDataObject {
-	return value as IDataObject;
 }

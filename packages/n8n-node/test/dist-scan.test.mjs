@@ -6,8 +6,11 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { Linter } from 'eslint';
 import { rules } from '@n8n/eslint-plugin-community-nodes';
+
+const require = createRequire(import.meta.url);
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
@@ -73,4 +76,31 @@ test('package.json is verification-ready: no runtime dependencies, n8n-workflow 
 	assert.ok(pkg.keywords.includes('n8n-community-node-package'));
 	assert.deepEqual(pkg.files, ['dist']);
 	assert.equal(pkg.n8n.strict, true);
+});
+
+test('documentation links: one address, the credential\'s, with no # anchor (n8n appends tracking parameters)', async () => {
+	const { EventsyncApi } = require(join(dist, 'credentials/EventsyncApi.credentials.js'));
+	const url = new EventsyncApi().documentationUrl;
+	assert.doesNotMatch(url, /#/);
+	for (const node of ['Eventsync', 'EventsyncTrigger', 'EventsyncPollTrigger']) {
+		const codex = JSON.parse(await readFile(join(dist, `nodes/${node}/${node}.node.json`), 'utf8'));
+		const links = [...codex.resources.credentialDocumentation, ...codex.resources.primaryDocumentation].map((link) => link.url);
+		assert.deepEqual([...new Set(links)], [url], `${node}.node.json`);
+	}
+});
+
+test('an output schema where n8n looks for one: every action\'s resource/operation, each trigger', async () => {
+	const { Eventsync } = require(join(dist, 'nodes/Eventsync/Eventsync.node.js'));
+	const { properties } = new Eventsync().description;
+	const actions = properties
+		.filter((property) => property.name === 'operation')
+		.flatMap((property) => property.options.map((option) => `${property.displayOptions.show.resource[0]}/${option.value}`));
+	assert.equal(actions.length, 14);
+	const paths = [...actions.map((action) => `nodes/Eventsync/__schema__/v1.0.0/${action}.json`), 'nodes/EventsyncTrigger/__schema__/v1.0.0.json', 'nodes/EventsyncPollTrigger/__schema__/v1.0.0.json'];
+	for (const path of paths) {
+		const schema = JSON.parse(await readFile(join(dist, path), 'utf8'));
+		assert.equal(schema.type, 'object', path);
+		assert.equal(schema.version, 1, path);
+		assert.ok(Object.keys(schema.properties).length > 0, path);
+	}
 });

@@ -2,9 +2,11 @@
  * Custom auth: API key + base URL + preset. The test is the core's `me()` (GET /me), whose
  * answer also names the connection: "<key name> @ <tenant slug>".
  */
-import { DEFAULT_PRESET, PRESET_NAMES, type Me } from '@eventsync/core';
+import { DEFAULT_PRESET, presetChoices, type Me } from '@eventsync/core';
 import type { Bundle, ZObject } from 'zapier-platform-core';
 import { withClient } from './client.js';
+
+const variants = presetChoices();
 
 export const authentication = {
   type: 'custom' as const,
@@ -15,7 +17,7 @@ export const authentication = {
       type: 'password' as const,
       required: true,
       helpText:
-        'Find your API key in Eventsync under **Settings → API Keys** (it looks like `wlcro_live_…`). ' +
+        'Find your API key in Eventsync under **Settings → API Keys**. ' +
         'Give it the scopes `events:read`, `webhooks:read`, `webhooks:write` and `records:write`.',
     },
     {
@@ -23,8 +25,9 @@ export const authentication = {
       label: 'Base URL',
       type: 'string' as const,
       required: true,
-      default: 'https://api.example.com',
-      helpText: 'The address of your Eventsync API, without the `/api/v1` path, e.g. `https://api.example.com`.',
+      placeholder: 'https://api.example.com',
+      helpText:
+        'The address of your Eventsync API: its origin, e.g. `https://api.example.com`, or its full base URL, e.g. `https://api.example.com/api/v1`.',
     },
     {
       key: 'preset',
@@ -32,8 +35,10 @@ export const authentication = {
       type: 'string' as const,
       required: false,
       default: DEFAULT_PRESET,
-      choices: PRESET_NAMES.map((name) => ({ value: name, label: name, sample: name })),
-      helpText: `Which variant of the Eventsync API your account uses; it decides the auth header, paths and webhook signatures. Leave it as \`${DEFAULT_PRESET}\` unless Eventsync support told you otherwise.`,
+      choices: variants.map((choice) => ({ value: choice.value, label: choice.label, sample: choice.value })),
+      helpText: `Which variant of the Eventsync API your account uses; pick the one whose keys look like yours. ${variants
+        .map((choice) => `**${choice.label}**: ${choice.description}.`)
+        .join(' ')}`,
     },
   ],
   test: (z: ZObject, bundle: Bundle): Promise<Me> => withClient(z, bundle, (client) => client.me()),

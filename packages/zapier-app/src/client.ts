@@ -10,7 +10,6 @@
  */
 import {
   AuthError,
-  DEFAULT_PRESET,
   EventsyncClient,
   EventsyncError,
   InvalidInputError,
@@ -21,15 +20,17 @@ import {
   TransportFailure,
   UnavailableError,
   ValidationError,
-  isPresetName,
+  getPreset,
   lowerCaseHeaders,
   networkFailureOf,
+  presetNameOrDefault,
+  withoutBasePath,
   type HttpResponse,
-  type PresetName,
   type Runtime,
   type Transport,
 } from '@eventsync/core';
 import type { Bundle, ZObject } from 'zapier-platform-core';
+import packageJson from '../package.json' with { type: 'json' };
 
 /** What the connection form stores (see authentication.ts). */
 export interface AuthData {
@@ -42,22 +43,26 @@ export interface AuthData {
 export const MAX_SLEEP_MS = 1_000;
 /** Delay handed to Zapier for a 429/503 that names none. */
 export const DEFAULT_THROTTLE_SECONDS = 60;
-export const USER_AGENT = 'eventsync-zapier/0.1.0';
-
-export function presetOf(authData: AuthData): PresetName {
-  const preset = authData.preset?.trim();
-  return preset && isPresetName(preset) ? preset : DEFAULT_PRESET;
-}
+export const USER_AGENT = `eventsync-zapier/${packageJson.version}`;
+/**
+ * Zapier gives each call 30 s in all (a poll, a create, turning a Zap on). Every operation
+ * makes at most one request; giving up on it after 20 s leaves the rest for Zapier's own work
+ * and an error the user can read, instead of Zapier cutting the call off.
+ */
+export const REQUEST_TIMEOUT_MS = 20_000;
 
 /** `EventsyncClient` for one Zapier invocation. */
 export function clientFor(z: ZObject, bundle: Bundle): EventsyncClient {
   const authData = (bundle.authData ?? {}) as AuthData;
+  const preset = getPreset(presetNameOrDefault(authData.preset));
   return new EventsyncClient(
     {
-      baseUrl: authData.baseUrl ?? '',
+      // The connection form accepts the API's origin or its full base URL (origin + the variant's path).
+      baseUrl: withoutBasePath(authData.baseUrl ?? '', preset.basePath),
       apiKey: authData.apiKey ?? '',
-      preset: presetOf(authData),
+      preset: preset.name,
       retry: { maxAttempts: 1 },
+      timeoutMs: REQUEST_TIMEOUT_MS,
       userAgent: USER_AGENT,
     },
     zapierRuntime(z),

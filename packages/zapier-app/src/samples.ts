@@ -2,7 +2,7 @@
  * Samples and output fields, side by side so that they cannot drift: the metadata test
  * checks that every output field key appears in its sample.
  */
-import { EVENT_TYPES } from '@eventsync/core';
+import { EVENT_DATA_FIELDS, EVENT_TYPES, isEventType, type EventDataField } from '@eventsync/core';
 
 export interface OutputField {
   readonly key: string;
@@ -17,6 +17,20 @@ export const eventOutputFields: OutputField[] = [
   { key: 'created_at', label: 'Created At', type: 'datetime' },
 ];
 
+function dataField(field: EventDataField): OutputField {
+  const type = field.kind === 'money' ? 'integer' : field.kind === 'datetime' ? 'datetime' : undefined;
+  // Zapier names nested keys with `__`: `data__email` is the event's `data.email`.
+  return { key: `data__${field.key}`, label: field.label, ...(type ? { type } : {}) };
+}
+
+/** The payload fields the given event types carry (every type's when none are given), labelled, each once. */
+export function dataOutputFields(types: readonly string[]): OutputField[] {
+  const chosen = types.filter(isEventType);
+  const fields = new Map<string, OutputField>();
+  for (const type of chosen.length > 0 ? chosen : EVENT_TYPES) for (const field of EVENT_DATA_FIELDS[type]) if (!fields.has(field.key)) fields.set(field.key, dataField(field));
+  return [...fields.values()];
+}
+
 export function eventSample(type: string, data: Record<string, unknown>) {
   return { id: 'evt_01JQZ7X4M2V3K9C8B6N5T4R3E2', type, created_at: '2026-04-03T09:15:00.000Z', data };
 }
@@ -30,16 +44,17 @@ export const genericEventSample = eventSample('customer.created', {
 export const customerCreatedSample = genericEventSample;
 
 export const appointmentScheduledSample = eventSample('appointment.scheduled', {
-  appointment_id: 'apt_01JQZ7X4M2V3K9C8B6N5T4R3E3',
+  appointment_id: 'appt_01JQZ7X4M2V3K9C8B6N5T4R3E3',
   customer_id: 'cus_01JQZ7X4M2V3K9C8B6N5T4R3E1',
+  service: 'inspection',
   starts_at: '2026-04-10T14:00:00.000Z',
 });
 
 export const invoicePaidSample = eventSample('invoice.paid', {
   invoice_id: 'inv_01JQZ7X4M2V3K9C8B6N5T4R3E4',
   customer_id: 'cus_01JQZ7X4M2V3K9C8B6N5T4R3E1',
-  amount: 12000,
-  currency: 'EUR',
+  amount_cents: 12000,
+  currency: 'USD',
 });
 
 export const customerOutputFields: OutputField[] = [

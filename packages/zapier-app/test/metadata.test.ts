@@ -3,12 +3,14 @@
  * checks do (D012 sample, D024 sample vs outputFields, D021 "Triggers when", D018 title case,
  * D006 hooks need performList), checked on the app definition itself.
  */
+import { EVENT_DATA_FIELDS, PRESETS, presetChoices } from '@eventsync/core';
 import { describe, expect, it } from 'vitest';
-import { App } from './helpers.ts';
+import { App, run } from './helpers.ts';
 
 interface Operation {
   sample?: Record<string, unknown>;
-  outputFields?: Array<{ key: string; label?: string }>;
+  /** Fields, and functions that give more fields from the chosen input (Zapier's dynamic output fields). */
+  outputFields?: Array<{ key: string; label?: string } | ((z: unknown, bundle: unknown) => Promise<Array<{ key: string; label?: string }>>)>;
   inputFields?: Array<{ key: string; label?: string }>;
   type?: string;
   performList?: unknown;
@@ -75,7 +77,7 @@ describe('app metadata', () => {
     const { sample, outputFields } = definition.operation;
     expect(sample, 'a visible operation needs a sample (D012)').toBeTypeOf('object');
     expect(outputFields?.length, 'outputFields').toBeGreaterThan(0);
-    for (const field of outputFields!) {
+    for (const field of outputFields!.filter((candidate) => typeof candidate !== 'function')) {
       expect(pick(sample!, field.key), `sample lacks outputField ${field.key} (D024)`).not.toBeUndefined();
       expect(isTitleCase(field.label ?? ''), `output label "${field.label}"`).toBe(true);
     }
@@ -93,5 +95,60 @@ describe('app metadata', () => {
 
   it('uses title case for the connection fields too', () => {
     for (const field of App.authentication!.fields as Array<{ label: string }>) expect(isTitleCase(field.label)).toBe(true);
+  });
+
+  it('describes each action with its verb, as Zapier\'s review expects: "Creates ...", "Updates ...", "Adds ...", "Finds ..."', () => {
+    const actions = visible.filter(({ kind }) => kind !== 'triggers');
+    expect(actions.length).toBe(5);
+    for (const { definition } of actions) {
+      const verb = definition.display.label.split(' ')[0]!;
+      expect(definition.display.description, definition.key).toMatch(new RegExp(`^${verb}s `));
+    }
+  });
+});
+
+describe('trigger output fields', () => {
+  const triggers = App.triggers as unknown as Record<string, Definition>;
+
+  it.each([
+    ['new_customer', 'customer.created'],
+    ['appointment_scheduled', 'appointment.scheduled'],
+    ['invoice_paid', 'invoice.paid'],
+  ] as const)('%s labels every payload field of %s, and its sample carries exactly those', (key, type) => {
+    const { outputFields, sample } = triggers[key]!.operation;
+    const fields = outputFields!.filter((field): field is { key: string; label: string } => typeof field !== 'function');
+    const payload = fields.filter((field) => field.key.startsWith('data__'));
+    expect(payload).toEqual(EVENT_DATA_FIELDS[type].map((field) => expect.objectContaining({ key: `data__${field.key}`, label: field.label })));
+    expect(Object.keys(sample!.data as object).sort()).toEqual(EVENT_DATA_FIELDS[type].map((field) => field.key).sort());
+  });
+
+  it.each(['new_event', 'new_event_instant'])('%s adds the payload fields of the chosen types', async (key) => {
+    const dynamic = triggers[key]!.operation.outputFields!.find((field) => typeof field === 'function')!;
+    const fields = (await run(dynamic, { inputData: { event_types: ['appointment.scheduled'] } })) as Array<{ key: string; label: string }>;
+    expect(fields.map((field) => field.key)).toEqual(EVENT_DATA_FIELDS['appointment.scheduled'].map((field) => `data__${field.key}`));
+    for (const field of fields) expect(isTitleCase(field.label), field.label).toBe(true);
+  });
+});
+
+describe('connection form', () => {
+  const fields = App.authentication!.fields as Array<{ key: string; default?: string; placeholder?: string; helpText?: string; choices?: Array<{ value: string; label: string }> }>;
+  const field = (key: string) => fields.find((candidate) => candidate.key === key)!;
+
+  it('API Variant: labelled choices in user words, the default first; the help says what tells them apart', () => {
+    const { choices, helpText } = field('preset');
+    expect(choices!.map((choice) => choice.label)).toEqual(presetChoices().map((choice) => choice.label));
+    expect(choices![0]).toMatchObject({ value: 'integration', label: 'Integration API (Default)' });
+    for (const choice of choices!) {
+      expect(choice.label).not.toBe(choice.value);
+      expect(helpText).toContain(`${PRESETS[choice.value as keyof typeof PRESETS].keyPrefix}_live_`);
+    }
+    expect(helpText).not.toMatch(/seed|§/i);
+  });
+
+  it('Base URL: a placeholder rather than a pre-filled address, and the rule: origin or full base URL', () => {
+    const baseUrl = field('baseUrl');
+    expect(baseUrl.default).toBeUndefined();
+    expect(baseUrl.placeholder).toBe('https://api.example.com');
+    expect(baseUrl.helpText).toMatch(/origin.*full base URL/);
   });
 });

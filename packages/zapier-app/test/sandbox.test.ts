@@ -1,5 +1,5 @@
 /** Happy paths over real sockets: the app, through z.request, against the sandbox API. */
-import { EVENT_TYPES } from '@eventsync/core';
+import { EVENT_TYPES, deliveryHeaders } from '@eventsync/core';
 import { startSandbox, type Sandbox } from '@eventsync/sandbox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { App, caught, describeError, operation, run, startReceiver, zapierRawRequest } from './helpers.ts';
@@ -77,6 +77,27 @@ describe('hook triggers: subscribe -> signed delivery -> perform -> unsubscribe'
     }
   });
 
+  it('a webhook.test ping and a signed body that is not an event start nothing', async () => {
+    const receiver = await startReceiver();
+    try {
+      const op = operation('triggers', 'new_event_instant');
+      const subscribeData = (await run(op.performSubscribe, { authData, inputData: {}, targetUrl: receiver.url })) as { id: string; secret: string };
+      const tested = await fetch(`${sandbox.baseUrl}/webhooks/subscriptions/${subscribeData.id}/test`, { method: 'POST', headers: { 'x-api-key': sandbox.apiKey } });
+      expect(tested.status).toBe(200);
+      const ping = await receiver.waitFor(1);
+      expect(JSON.parse(ping.body).type).toBe('webhook.test');
+      expect(await run(op.perform, { authData, inputData: {}, subscribeData, rawRequest: zapierRawRequest(ping) })).toEqual([]);
+
+      const body = '{"hello":"not an event"}';
+      const headers = deliveryHeaders(sandbox.preset.signature, { secrets: [subscribeData.secret], body, timestamp: Math.floor(Date.now() / 1000), id: 'dlv_x', eventType: 'customer.created' });
+      const signedJunk = zapierRawRequest({ method: 'POST', headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])), body });
+      expect(await run(op.perform, { authData, inputData: {}, subscribeData, rawRequest: signedJunk })).toEqual([]);
+      await run(op.performUnsubscribe, { authData, subscribeData });
+    } finally {
+      await receiver.stop();
+    }
+  });
+
   it('subscribes to every type ("*") when none is chosen', async () => {
     const op = operation('triggers', 'new_event_instant');
     const subscribeData = (await run(op.performSubscribe, { authData, inputData: {}, targetUrl: 'http://127.0.0.1:9/hook' })) as { id: string };
@@ -123,6 +144,22 @@ describe('New Event (polling)', () => {
     expect(second[0]!.id).toBe(fresh.id);
     const seen = new Set(first.map((event) => event.id));
     expect(second.filter((event) => !seen.has(event.id)).map((event) => event.id)).toEqual([fresh.id]);
+  });
+
+  it('follows bundle.meta: three samples in the editor, a full page when the Zap is turned on, 50 otherwise', async () => {
+    for (let i = 0; i < 3; i++) sandbox.emit('lead.created', undefined, { commitDelayMs: 0 });
+    const visible = sandbox.events({ visibleOnly: true }).length;
+    if (visible < 120) for (let i = visible; i < 120; i++) sandbox.emit('note.created', undefined, { commitDelayMs: 0 });
+    const newest = sandbox.events({ visibleOnly: true }).slice(-100).reverse().map((event) => event.id);
+    const ids = async (meta: object) => ((await run(perform, { authData, inputData: {}, meta })) as Array<{ id: string }>).map((event) => event.id);
+    expect(await ids({ isLoadingSample: true, limit: 100 })).toEqual(newest.slice(0, 3));
+    expect(await ids({ isPopulatingDedupe: true, limit: -1 })).toEqual(newest);
+    expect(await ids({ limit: -1 })).toEqual(newest.slice(0, 50));
+  });
+
+  it('works with the full base URL (origin + /api/v1) in the connection', async () => {
+    const results = (await run(perform, { authData: { ...authData, baseUrl: `${sandbox.baseUrl}/` }, inputData: {}, meta: { isLoadingSample: true } })) as unknown[];
+    expect(results).toHaveLength(3);
   });
 
   it('filters by the chosen types', async () => {

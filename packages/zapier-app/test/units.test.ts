@@ -1,8 +1,9 @@
 /** The small pure helpers the operations lean on. */
 import { describe, expect, it } from 'vitest';
-import { presetOf } from '../src/client.ts';
+import { REQUEST_TIMEOUT_MS, clientFor } from '../src/client.ts';
 import { canonicalJson, idempotencyKeyFor } from '../src/idempotency.ts';
-import { typesFor, unprefixHeaders } from '../src/triggers/event-trigger.ts';
+import { LIST_LIMIT, POLL_LIMIT, pollLimit, typesFor, unprefixHeaders } from '../src/triggers/event-trigger.ts';
+import { dataOutputFields } from '../src/samples.ts';
 
 describe('unprefixHeaders', () => {
   it('undoes Zapier\'s Http- renaming (and the CGI-style HTTP_ form), keeps plain names', () => {
@@ -35,9 +36,51 @@ describe('idempotency keys', () => {
 });
 
 describe('connection settings', () => {
+  const client = (authData: object) => clientFor({ request: () => undefined } as never, { authData } as never);
+
   it('falls back to the default preset for a blank or unknown one', () => {
-    expect(presetOf({ preset: 'partner' })).toBe('partner');
-    expect(presetOf({ preset: '' })).toBe('integration');
-    expect(presetOf({ preset: 'nope' })).toBe('integration');
+    expect(client({ baseUrl: 'https://api.example.com', apiKey: 'k_live_1', preset: 'partner' }).config.preset.name).toBe('partner');
+    expect(client({ baseUrl: 'https://api.example.com', apiKey: 'k_live_1', preset: '' }).config.preset.name).toBe('integration');
+    expect(client({ baseUrl: 'https://api.example.com', apiKey: 'k_live_1', preset: 'nope' }).config.preset.name).toBe('integration');
+  });
+
+  it('accepts the origin or the full base URL, and calls the variant\'s path once', () => {
+    for (const baseUrl of ['https://api.example.com', 'https://api.example.com/', 'https://api.example.com/api/v1', 'https://api.example.com/api/v1/']) {
+      expect(client({ baseUrl, apiKey: 'k_live_1' }).api.url('/me')).toBe('https://api.example.com/api/v1/me');
+    }
+    expect(client({ baseUrl: 'https://api.example.com/api/v1/partner', apiKey: 'k_live_1', preset: 'partner' }).api.url('/me')).toBe('https://api.example.com/api/v1/partner/me');
+  });
+
+  it('gives up on a request well inside Zapier\'s 30 s per call', () => {
+    expect(REQUEST_TIMEOUT_MS).toBeLessThanOrEqual(20_000);
+    expect(client({ baseUrl: 'https://api.example.com', apiKey: 'k_live_1' }).config.timeoutMs).toBe(REQUEST_TIMEOUT_MS);
+  });
+});
+
+describe('pollLimit', () => {
+  it('follows bundle.meta: three for samples, a full page to fill the dedupe list, meta.limit or 50 otherwise', () => {
+    expect(pollLimit({ isLoadingSample: true, limit: 100 })).toBe(LIST_LIMIT);
+    expect(pollLimit({ isPopulatingDedupe: true, limit: -1 })).toBe(100);
+    expect(pollLimit({ limit: 20 })).toBe(20);
+    expect(pollLimit({ limit: 500 })).toBe(100);
+    expect(pollLimit({ limit: -1 })).toBe(POLL_LIMIT);
+    expect(pollLimit(undefined)).toBe(POLL_LIMIT);
+  });
+});
+
+describe('dataOutputFields', () => {
+  it('labels the payload fields of the chosen types as data__<key>, each once; every type\'s when none', () => {
+    expect(dataOutputFields(['invoice.paid'])).toEqual([
+      { key: 'data__invoice_id', label: 'Invoice ID' },
+      { key: 'data__customer_id', label: 'Customer ID' },
+      { key: 'data__amount_cents', label: 'Amount (Cents)', type: 'integer' },
+      { key: 'data__currency', label: 'Currency' },
+    ]);
+    const both = dataOutputFields(['customer.created', 'lead.created']).map((field) => field.key);
+    expect(both).toEqual(['data__customer_id', 'data__email', 'data__name', 'data__lead_id', 'data__source']);
+    const all = dataOutputFields([]).map((field) => field.key);
+    expect(all).toContain('data__payment_id');
+    expect(new Set(all).size).toBe(all.length);
+    expect(dataOutputFields(['*'])).toEqual(dataOutputFields([]));
   });
 });

@@ -1,8 +1,8 @@
 import type { IDataObject, INodeExecutionData, INodeType, INodeTypeDescription, IPollFunctions } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 import { CREDENTIAL_NAME, getClient, toNodeError } from '../../shared/client';
-import { CheckpointTracker, PAGE_LIMIT_MAX, type Checkpoint, type EventEnvelope } from '../../shared/core';
-import { EVENT_TYPE_OPTIONS } from '../../shared/descriptions';
+import { pollOnce, type Checkpoint } from '../../shared/core';
+import { EVENTS_SUBTITLE, chosenTypes, eventsProperty } from '../../shared/descriptions';
 
 interface PollState extends IDataObject {
 	checkpoint?: IDataObject;
@@ -10,58 +10,57 @@ interface PollState extends IDataObject {
 
 export class EventsyncPollTrigger implements INodeType {
 	description: INodeTypeDescription = {
-		displayName: 'Eventsync Poll Trigger',
+		// n8n shows trigger names without "Trigger": this one reads "Eventsync Polling" beside "Eventsync Instant".
+		displayName: 'Eventsync Polling Trigger',
 		name: 'eventsyncPollTrigger',
 		icon: { light: 'file:../../icons/eventsync.svg', dark: 'file:../../icons/eventsync.dark.svg' },
 		group: ['trigger'],
 		version: 1,
-		subtitle: '={{ ($parameter["events"] || []).length ? $parameter["events"].join(", ") : "All events" }}',
-		description: 'Starts the workflow for each new event in the Eventsync events feed, checked on a schedule',
-		defaults: { name: 'Eventsync Poll Trigger' },
+		subtitle: EVENTS_SUBTITLE,
+		description: 'Checks Eventsync for new events on a schedule (every minute or less often); no webhook needed',
+		defaults: { name: 'Eventsync Polling Trigger' },
+		triggerPanel: {
+			header: 'Checks Eventsync for new events on the schedule below',
+			executionsHelp: {
+				inactive:
+					'While you build the workflow, click "Fetch Test Event" to get the newest event of the selected types. Once the workflow is published, n8n checks Eventsync on the schedule and starts one execution with every event that is new since the last check.',
+				active:
+					'The workflow is published: n8n checks Eventsync on the schedule and starts one execution with every event that is new since the last check. Checks that find nothing start none.',
+			},
+			activationHint: 'Publish the workflow to have n8n check Eventsync on the schedule. It starts with events created after publishing, not the history.',
+		},
 		polling: true,
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: CREDENTIAL_NAME, required: true }],
-		properties: [
-			{
-				displayName: 'Events',
-				name: 'events',
-				type: 'multiOptions',
-				options: EVENT_TYPE_OPTIONS,
-				default: [],
-				description: 'The event types to emit. Leave empty for all event types.',
-			},
-		],
+		properties: [eventsProperty('start the workflow')],
 	};
 
 	async poll(this: IPollFunctions): Promise<INodeExecutionData[][] | null> {
-		const types = this.getNodeParameter('events', []) as string[];
-		const typeFilter = types.length > 0 ? types : undefined;
+		const types = chosenTypes(this.getNodeParameter('events', []) as string[]);
 		try {
 			const { client } = await getClient(this);
+			// The newest matching event: the editor's sample, and for a poll the first request, whose
+			// Date header tells the client the API's clock. What the feed shows is decided on that
+			// clock, so the pass is timed by it rather than by this machine's.
+			const latest = await client.events.latest(1, types);
 			if (this.getMode() === 'manual') {
-				// A sample for the editor: the newest event, without touching the checkpoint.
-				const latest = await client.events.latest(1, typeFilter);
+				// Static data is not kept in manual mode: a sample that does not touch the checkpoint.
 				return latest.length > 0 ? [this.helpers.returnJsonArray(latest as unknown as IDataObject[])] : null;
 			}
 
 			const state = this.getWorkflowStaticData('node') as PollState;
-			const now = Date.now();
-			// First activation: start from now rather than replaying the 30-day history.
-			const saved = (state.checkpoint as unknown as Checkpoint | undefined) ?? { watermark: new Date(now).toISOString(), seen: [] };
-			const tracker = new CheckpointTracker(saved);
-			const window = tracker.beginPass(now);
-			const emitted: EventEnvelope[] = [];
-			for await (const page of client.events.pages(
-				{ ...window, ...(typeFilter ? { types: typeFilter } : {}), limit: PAGE_LIMIT_MAX, order: 'asc' },
-				{ prefetch: false },
-			)) {
-				const fresh = tracker.fresh(page.events);
-				emitted.push(...fresh);
-				tracker.commitPage(page, fresh);
-			}
-			state.checkpoint = tracker.snapshot() as unknown as IDataObject;
-			return emitted.length > 0 ? [this.helpers.returnJsonArray(emitted as unknown as IDataObject[])] : null;
+			const { clock } = client.events;
+			// First activation: start from now rather than replaying the 30-day history. "Now" is a time
+			// the API's clock has certainly reached (its estimate could be up to half a second ahead), so
+			// no event created after activation falls before the checkpoint.
+			const startAt = clock.offset ? Date.now() + clock.offset.low : clock.now();
+			const saved = (state.checkpoint as unknown as Checkpoint | undefined) ?? { watermark: new Date(startAt).toISOString(), seen: [] };
+			// One sweep up to the API's now (its clock learnt from the request above); the checkpoint is
+			// stored with the events n8n emits, so a poll that fails emits nothing and moves nothing.
+			const { events, checkpoint } = await pollOnce(client.events, saved, { types });
+			state.checkpoint = checkpoint as unknown as IDataObject;
+			return events.length > 0 ? [this.helpers.returnJsonArray(events as unknown as IDataObject[])] : null;
 		} catch (error) {
 			throw toNodeError(this.getNode(), error);
 		}

@@ -8,8 +8,9 @@ import type {
 } from 'n8n-workflow';
 import { NodeConnectionTypes } from 'n8n-workflow';
 import { CREDENTIAL_NAME, getClient, readCredentials, toNodeError } from '../../shared/client';
-import { NotFoundError, SignatureError, verifyWebhook } from '../../shared/core';
-import { EVENT_TYPE_OPTIONS } from '../../shared/descriptions';
+import { NotFoundError } from '../../shared/core';
+import { judgeDelivery } from '../../shared/delivery';
+import { ALL_EVENTS, EVENTS_SUBTITLE, chosenTypes, eventsProperty } from '../../shared/descriptions';
 
 interface SubscriptionState extends IDataObject {
 	subscriptionId?: string;
@@ -17,9 +18,8 @@ interface SubscriptionState extends IDataObject {
 	url?: string;
 }
 
-function selectedEvents(this: IHookFunctions): string[] {
-	const events = this.getNodeParameter('events', []) as string[];
-	return events.length === 0 ? ['*'] : events;
+function chosen(context: IHookFunctions | IWebhookFunctions): string[] | undefined {
+	return chosenTypes(context.getNodeParameter('events', []) as string[]);
 }
 
 function clearState(state: SubscriptionState): void {
@@ -30,14 +30,27 @@ function clearState(state: SubscriptionState): void {
 
 export class EventsyncTrigger implements INodeType {
 	description: INodeTypeDescription = {
-		displayName: 'Eventsync Trigger',
+		// n8n shows trigger names without "Trigger": this one reads "Eventsync Instant" beside "Eventsync Polling".
+		displayName: 'Eventsync Instant Trigger',
 		name: 'eventsyncTrigger',
 		icon: { light: 'file:../../icons/eventsync.svg', dark: 'file:../../icons/eventsync.dark.svg' },
 		group: ['trigger'],
 		version: 1,
-		subtitle: '={{ ($parameter["events"] || []).length ? $parameter["events"].join(", ") : "All events" }}',
-		description: 'Starts the workflow when Eventsync delivers a signed webhook event',
-		defaults: { name: 'Eventsync Trigger' },
+		subtitle: EVENTS_SUBTITLE,
+		description: 'Starts the workflow the moment Eventsync sends an event (webhook, no polling)',
+		defaults: { name: 'Eventsync Instant Trigger' },
+		eventTriggerDescription: 'Waiting for Eventsync to send an event',
+		activationMessage: 'Eventsync now sends each new event of the selected types to this workflow the moment it happens.',
+		triggerPanel: {
+			header: 'Eventsync sends each event to n8n the moment it happens',
+			executionsHelp: {
+				inactive:
+					'While you build the workflow, run this step: n8n listens for a test event while you make something happen in Eventsync (or send a test delivery to the subscription), and the event shows up here. Once the workflow is published, every event of the selected types starts an execution on its own.',
+				active:
+					'The workflow is published: every event of the selected types starts an execution on its own, the moment Eventsync sends it. You can find them in the executions list.',
+			},
+			activationHint: 'Publish the workflow to have Eventsync send every new event of the selected types here, with no polling.',
+		},
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [{ name: CREDENTIAL_NAME, required: true }],
@@ -49,16 +62,7 @@ export class EventsyncTrigger implements INodeType {
 				path: 'webhook',
 			},
 		],
-		properties: [
-			{
-				displayName: 'Events',
-				name: 'events',
-				type: 'multiOptions',
-				options: EVENT_TYPE_OPTIONS,
-				default: [],
-				description: 'The event types to receive. Leave empty for all event types.',
-			},
-		],
+		properties: [eventsProperty('start the workflow')],
 	};
 
 	webhookMethods = {
@@ -92,7 +96,7 @@ export class EventsyncTrigger implements INodeType {
 				try {
 					const subscription = await client.subscriptions.create({
 						url,
-						events: selectedEvents.call(this),
+						events: chosen(this) ?? [ALL_EVENTS],
 						managedBy: 'n8n',
 						description: `n8n workflow ${this.getWorkflow().id ?? ''} node "${this.getNode().name}"`,
 					});
@@ -128,27 +132,22 @@ export class EventsyncTrigger implements INodeType {
 		const request = this.getRequestObject();
 		const state = this.getWorkflowStaticData('node') as SubscriptionState;
 		const { preset } = await readCredentials(this);
-		const rawBody = (request as { rawBody?: Uint8Array | string }).rawBody ?? '';
-		try {
-			verifyWebhook({
-				settings: preset.signature,
-				rawBody,
-				headers: request.headers as Record<string, string | string[] | undefined>,
-				secrets: state.secret ?? '',
-				now: Date.now(),
-			});
-		} catch (error) {
-			const reason = error instanceof SignatureError ? error.reason : 'invalid';
-			const response = this.getResponseObject();
-			response.status(401).json({ error: { code: 'invalid_signature', reason } });
+		const verdict = judgeDelivery({
+			settings: preset.signature,
+			rawBody: (request as { rawBody?: Uint8Array | string }).rawBody ?? '',
+			headers: request.headers as Record<string, string | string[] | undefined>,
+			secret: state.secret ?? '',
+			now: Date.now(),
+			types: chosen(this),
+			listening: this.getMode() === 'manual',
+		});
+		if (!verdict.run) {
+			this.getResponseObject().status(verdict.status).json(verdict.body);
 			return { noWebhookResponse: true };
 		}
-		const body = (typeof rawBody === 'string' ? rawBody : new TextDecoder().decode(rawBody)) || '{}';
-		const event = JSON.parse(body) as IDataObject;
-		const headers = request.headers as Record<string, string | undefined>;
-		const deliveryId = headers[preset.signature.deliveryIdHeader.toLowerCase()];
+		const { event, deliveryId } = verdict;
 		return {
-			workflowData: [this.helpers.returnJsonArray([{ ...event, ...(deliveryId ? { delivery_id: deliveryId } : {}) }])],
+			workflowData: [this.helpers.returnJsonArray([{ ...(event as unknown as IDataObject), ...(deliveryId ? { delivery_id: deliveryId } : {}) }])],
 		};
 	}
 }

@@ -3,9 +3,12 @@
 //
 //  1. `n8n execute` runs an action workflow that creates a customer in the sandbox.
 //  2. An active webhook-trigger workflow creates exactly one managed subscription; a signed delivery
-//     starts exactly one execution carrying the event; a tampered one gets 401 and starts none;
+//     starts exactly one execution carrying the event; a tampered one gets 401, a signed body that
+//     is not JSON 400, the API's webhook.test ping 200, and none of them starts an execution; the
+//     credential test passes with the origin and with the full base URL, and explains a 404;
 //     deactivation (n8n's REST API) deletes the subscription.
 //  3. An active poll-trigger workflow emits each event once across several polls (no duplicates, no gaps).
+//  And n8n serves the output schema files the package ships.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -13,6 +16,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
+import { deliveryHeaders, getPreset } from '../../../core/dist/index.js';
 
 const require = createRequire(import.meta.url);
 const { startSandbox, ROOT } = require('../helpers/sandbox.cjs');
@@ -162,11 +166,18 @@ try {
 	await waitFor('n8n /healthz/readiness', async () => (await fetch(`${base}/healthz/readiness`).catch(() => undefined))?.ok, { timeoutMs: 120_000 });
 	timings.startMs = Date.now() - t;
 	log(`n8n is up on ${base} (${timings.startMs} ms)`);
+	// The output schemas the editor asks for (see shared/output-schemas.ts), served from the package.
+	for (const path of ['CUSTOM.eventsyncTrigger/1.0.0.json', 'CUSTOM.eventsyncPollTrigger/1.0.0.json', 'CUSTOM.eventsync/1.0.0/customer/create.json', 'CUSTOM.eventsync/1.0.0/event/getAll.json']) {
+		const response = await fetch(`${base}/schemas/${path}`);
+		assert.equal(response.status, 200, `/schemas/${path}: ${response.status}`);
+		assert.equal((await response.json()).type, 'object');
+	}
+	log('   n8n serves the nodes\' output schemas (/schemas/CUSTOM.eventsync…)');
 	const db = new DatabaseSync(join(RUN_DIR, '.n8n', 'database.sqlite'), { readOnly: true });
 	// The poll workflow's activation poll stores its starting checkpoint: events created from then on must each arrive once.
 	const pollStart = await waitFor('the poll trigger\'s first checkpoint', () => {
 		const row = db.prepare('SELECT staticData FROM workflow_entity WHERE id = ?').get(IDS.poll);
-		return JSON.parse(row?.staticData ?? '{}')['node:Eventsync Poll Trigger']?.checkpoint?.watermark;
+		return JSON.parse(row?.staticData ?? '{}')['node:Eventsync Polling Trigger']?.checkpoint?.watermark;
 	});
 	log(`poll trigger active, starting at ${pollStart}`);
 
@@ -196,7 +207,7 @@ try {
 	});
 	await sleep(1_500);
 	assert.equal(executions(IDS.webhook).length, 1, 'exactly one execution for the signed delivery');
-	const carried = triggerItems(webhookRuns[0], 'Eventsync Trigger');
+	const carried = triggerItems(webhookRuns[0], 'Eventsync Instant Trigger');
 	assert.equal(carried.length, 1);
 	assert.equal(carried[0].id, signedId);
 	assert.equal(carried[0].type, 'customer.created');
@@ -212,6 +223,27 @@ try {
 	assert.equal(executions(IDS.webhook).length, 1, 'the tampered delivery started no execution');
 	log(`   tampered delivery of ${tamperedId} → 401 and no execution`);
 
+	// The API's ping (Send Test) reaches a published workflow: answered 2xx, no execution.
+	const pinged = await sandbox.api('POST', `/webhooks/subscriptions/${subscription.id}/test`);
+	assert.equal(pinged.body.ok, true, `webhook.test was answered ${pinged.body.http_status}`);
+	// Correctly signed bodies that are not an event: no execution. n8n parses an application/json body
+	// itself before the node runs, and answers invalid JSON with its own 422; bodies it passes on
+	// (another content type, JSON that is not an envelope) reach the node, which answers 400.
+	const { secret } = JSON.parse(db.prepare('SELECT staticData FROM workflow_entity WHERE id = ?').get(IDS.webhook).staticData)['node:Eventsync Instant Trigger'];
+	const post = (body, contentType) => {
+		const headers = deliveryHeaders(getPreset('integration').signature, { secrets: [secret], body, timestamp: Math.floor(Date.now() / 1000), id: 'dlv_e2e_garbled', eventType: 'customer.created' });
+		return fetch(subscription.url, { method: 'POST', headers: { 'content-type': contentType, ...headers }, body });
+	};
+	const garbled = [
+		[await post('this is not json', 'application/json'), 422],
+		[await post('this is not json', 'text/plain'), 400],
+		[await post('{"id":"evt_1"}', 'application/json'), 400],
+	];
+	for (const [response, status] of garbled) assert.equal(response.status, status, `a signed body that is not an event was answered ${response.status}: ${await response.clone().text()}`);
+	await sleep(2_000);
+	assert.equal(executions(IDS.webhook).length, 1, 'neither the ping nor the bodies that are not events started an execution');
+	log('   webhook.test ping → 200; signed bodies that are not events → 422 (n8n, invalid JSON) or 400 (the node); no execution for any');
+
 	// Deactivate through n8n's REST API (what the editor's toggle does): needs an owner and a session.
 	const setup = await fetch(`${base}/rest/owner/setup`, {
 		method: 'POST',
@@ -221,11 +253,11 @@ try {
 	assert.equal(setup.status, 200, `owner setup: ${setup.status} ${await setup.clone().text()}`);
 	const cookie = setup.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
 	// The credential's `test` as the editor's "Test" button runs it: GET /me, and the 401 rule's message.
-	const testCredential = async (apiKey) => {
+	const testCredential = async (apiKey, baseUrl = sandbox.url) => {
 		const response = await fetch(`${base}/rest/credentials/test`, {
 			method: 'POST',
 			headers: { 'content-type': 'application/json', 'browser-id': BROWSER_ID, cookie },
-			body: JSON.stringify({ credentials: { id: CREDENTIAL_ID, name: 'Eventsync account', type: 'eventsyncApi', data: { baseUrl: sandbox.url, apiKey, preset: 'integration' } } }),
+			body: JSON.stringify({ credentials: { id: CREDENTIAL_ID, name: 'Eventsync account', type: 'eventsyncApi', data: { baseUrl, apiKey, preset: 'integration' } } }),
 		});
 		assert.equal(response.status, 200, `credential test: ${response.status} ${await response.clone().text()}`);
 		return (await response.json()).data;
@@ -234,7 +266,11 @@ try {
 	const rejected = await testCredential('wlcro_test_notarealkeynotarealkey99');
 	assert.equal(rejected.status, 'Error');
 	assert.match(rejected.message, /rejected the key \(401\)/);
-	log('   credential test: OK with the sandbox key; a wrong key gets the 401 message');
+	assert.deepEqual(await testCredential(sandbox.apiKey, sandbox.baseUrl), { status: 'OK', message: 'Connection successful!' }, 'the full base URL the sandbox prints');
+	const wrongPath = await testCredential(sandbox.apiKey, `${sandbox.url.replace(/\/+$/, '')}/v2`);
+	assert.equal(wrongPath.status, 'Error');
+	assert.match(wrongPath.message, /Nothing answered at that address \(404\)/);
+	log('   credential test: OK with the origin and with the full base URL; a wrong key gets the 401 message, a wrong path the 404 one');
 	const deactivate = await fetch(`${base}/rest/workflows/${IDS.webhook}/deactivate`, {
 		method: 'POST',
 		headers: { 'content-type': 'application/json', 'browser-id': BROWSER_ID, cookie },
@@ -250,7 +286,7 @@ try {
 	// The two customer.created events of step 2 were created after the poll workflow's activation: they count too.
 	const emitted = [signedId, tamperedId];
 	const pollRuns = () => executions(IDS.poll).filter((run) => run.status === 'success');
-	const polledIds = () => pollRuns().flatMap((run) => triggerItems(run, 'Eventsync Poll Trigger').map((event) => event.id));
+	const polledIds = () => pollRuns().flatMap((run) => triggerItems(run, 'Eventsync Polling Trigger').map((event) => event.id));
 	const batches = [
 		{ type: 'lead.created', count: 3 },
 		{ type: 'invoice.created', count: 4 },

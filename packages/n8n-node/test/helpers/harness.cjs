@@ -22,37 +22,69 @@ class StartNode {
 		name: 'testStart',
 		group: ['trigger'],
 		version: 1,
-		description: 'Emits one empty item',
+		description: 'Emits `count` empty items',
 		defaults: { name: 'Start' },
 		inputs: [],
 		outputs: ['main'],
-		properties: [],
+		properties: [{ displayName: 'Count', name: 'count', type: 'number', default: 1 }],
 	};
 	async execute() {
-		return [[{ json: {} }]];
+		const count = this.getNodeParameter('count', 0, 1);
+		return [Array.from({ length: count }, () => ({ json: {} }))];
 	}
+}
+
+/**
+ * The credential's declarative `test.request` as n8n's credentials tester runs it: as the routing of
+ * a property of a node with no execute(), which n8n-core hands to its RoutingNode. The `rules`
+ * (messages per status) belong to n8n's server and are checked end to end instead.
+ */
+function credentialTestNode(credentialType) {
+	return {
+		description: {
+			displayName: 'Credential Test',
+			name: 'credentialTest',
+			group: ['transform'],
+			version: 1,
+			description: 'Runs the credential test request',
+			defaults: { name: 'Credential Test' },
+			inputs: ['main'],
+			outputs: ['main'],
+			credentials: [{ name: credentialType.name, required: true }],
+			properties: [{ displayName: 'Temp', name: 'temp', type: 'string', default: '', routing: { request: { ...credentialType.test.request } } }],
+		},
+	};
 }
 
 async function loadPackage() {
 	const loader = new PackageDirectoryLoader(PACKAGE_DIR);
 	await loader.loadAll();
-	const types = { 'test.start': { type: new StartNode(), sourcePath: '' } };
+	const types = {
+		'test.start': { type: new StartNode(), sourcePath: '' },
+		'test.credentialTest': { type: credentialTestNode(loader.credentialTypes.eventsyncApi.type), sourcePath: '' },
+	};
 	for (const [name, data] of Object.entries(loader.nodeTypes)) types[`${loader.packageName}.${name}`] = data;
 	const nodeTypes = {
 		getByName: (name) => types[name]?.type,
 		getByNameAndVersion: (name) => types[name]?.type,
 		getKnownTypes: () => ({}),
 	};
-	return { loader, nodeTypes };
+	// Every request the package makes, as n8n's credential handling sees it (auth headers included): tests read the wire from here.
+	const requests = [];
+	return { loader, nodeTypes, requests };
 }
 
-function credentialsHelper(loader, data) {
+function credentialsHelper(loader, data, requests = []) {
 	const credentialType = loader.credentialTypes.eventsyncApi.type;
 	return {
 		getParentTypes: () => [],
 		isCredentialUsableByNode: () => true,
 		getDecrypted: async () => ({ ...data() }),
-		authenticate: async (credentials, _type, requestOptions) => await credentialType.authenticate(credentials, requestOptions),
+		authenticate: async (credentials, _type, requestOptions) => {
+			const authenticated = await credentialType.authenticate(credentials, requestOptions);
+			requests.push({ method: authenticated.method ?? 'GET', url: authenticated.url, baseURL: authenticated.baseURL, headers: { ...authenticated.headers } });
+			return authenticated;
+		},
 		preAuthentication: async () => undefined,
 		runPreAuthentication: async () => undefined,
 		getCredentials: async () => ({ getData: () => ({ ...data() }) }),
@@ -62,9 +94,9 @@ function credentialsHelper(loader, data) {
 	};
 }
 
-function additionalData(loader, credentials, extra = {}) {
+function additionalData(env, credentials, extra = {}) {
 	return {
-		credentialsHelper: credentialsHelper(loader, credentials),
+		credentialsHelper: credentialsHelper(env.loader, credentials, env.requests),
 		executeWorkflow: async () => {
 			throw new Error('not supported in tests');
 		},
@@ -87,6 +119,7 @@ function additionalData(loader, credentials, extra = {}) {
 }
 
 const CREDENTIALS = { id: 'cred-1', name: 'Eventsync sandbox' };
+let executions = 0;
 
 function workflowOf(nodeTypes, nodes, connections = {}, staticData = {}) {
 	return new Workflow({
@@ -101,10 +134,13 @@ function workflowOf(nodeTypes, nodes, connections = {}, staticData = {}) {
 	});
 }
 
-/** Runs Start → Eventsync (with `parameters`) through WorkflowExecute and returns the action node's run data. */
-async function runAction(env, parameters) {
+/**
+ * Runs Start → Eventsync (with `parameters`) through WorkflowExecute and returns the action node's
+ * output items. `items`: how many items Start emits; `executionId`: n8n's id of this execution.
+ */
+async function runAction(env, parameters, { items = 1, executionId = `exec-${++executions}` } = {}) {
 	const nodes = [
-		{ id: '1', name: 'Start', type: 'test.start', typeVersion: 1, position: [0, 0], parameters: {} },
+		{ id: '1', name: 'Start', type: 'test.start', typeVersion: 1, position: [0, 0], parameters: { count: items } },
 		{
 			id: '2',
 			name: 'Eventsync',
@@ -116,8 +152,8 @@ async function runAction(env, parameters) {
 		},
 	];
 	const workflow = workflowOf(env.nodeTypes, nodes, { Start: { main: [[{ node: 'Eventsync', type: 'main', index: 0 }]] } });
-	const hooks = new ExecutionLifecycleHooks('manual', 'exec-1', workflow);
-	const data = additionalData(env.loader, () => env.credentials, { hooks });
+	const hooks = new ExecutionLifecycleHooks('manual', executionId, workflow);
+	const data = additionalData(env, () => env.credentials, { hooks, executionId });
 	const run = await new WorkflowExecute(data, 'manual').run({ workflow, startNode: workflow.getNode('Start'), destinationNode: undefined });
 	const runData = run.data.resultData.runData.Eventsync?.[0];
 	if (run.data.resultData.error) return { error: run.data.resultData.error, run };
@@ -141,7 +177,7 @@ function triggerNode(type, parameters) {
 function webhookTrigger(env, parameters, { mode = 'trigger', staticData = {} } = {}) {
 	const node = triggerNode('eventsyncTrigger', parameters);
 	const workflow = workflowOf(env.nodeTypes, [node], {}, staticData);
-	const data = additionalData(env.loader, () => env.credentials);
+	const data = additionalData(env, () => env.credentials);
 	const nodeType = env.nodeTypes.getByName(node.type);
 	const webhookData = {
 		httpMethod: 'POST',
@@ -180,7 +216,13 @@ function webhookTrigger(env, parameters, { mode = 'trigger', staticData = {} } =
 					return this;
 				},
 			};
-			const req = { headers, rawBody, body: JSON.parse(rawBody.toString('utf8')), query: {}, params: {} };
+			let body;
+			try {
+				body = JSON.parse(rawBody.toString('utf8'));
+			} catch {
+				body = {};
+			}
+			const req = { headers, rawBody, body, query: {}, params: {} };
 			const webhookAdditional = { ...data, httpRequest: req, httpResponse: res };
 			const context = new WebhookContext(workflow, node, webhookAdditional, mode, webhookData, [], null);
 			const result = await nodeType.webhook.call(context);
@@ -193,7 +235,7 @@ function webhookTrigger(env, parameters, { mode = 'trigger', staticData = {} } =
 function pollTrigger(env, parameters, { staticData = {} } = {}) {
 	const node = triggerNode('eventsyncPollTrigger', parameters);
 	const workflow = workflowOf(env.nodeTypes, [node], {}, staticData);
-	const data = additionalData(env.loader, () => env.credentials);
+	const data = additionalData(env, () => env.credentials);
 	const nodeType = env.nodeTypes.getByName(node.type);
 	return {
 		workflow,
@@ -205,4 +247,19 @@ function pollTrigger(env, parameters, { staticData = {} } = {}) {
 	};
 }
 
-module.exports = { loadPackage, runAction, webhookTrigger, pollTrigger, createRunExecutionData, PACKAGE_DIR };
+/** Runs the credential's test request with `credentials` (as the form holds them); resolves with the API's answer, or the error. */
+async function runCredentialTest(env, credentials) {
+	const nodes = [
+		{ id: '1', name: 'Start', type: 'test.start', typeVersion: 1, position: [0, 0], parameters: {} },
+		{ id: '2', name: 'Credential Test', type: 'test.credentialTest', typeVersion: 1, position: [200, 0], parameters: {}, credentials: { eventsyncApi: CREDENTIALS } },
+	];
+	const workflow = workflowOf(env.nodeTypes, nodes, { Start: { main: [[{ node: 'Credential Test', type: 'main', index: 0 }]] } });
+	const executionId = `exec-${++executions}`;
+	const hooks = new ExecutionLifecycleHooks('manual', executionId, workflow);
+	const data = additionalData(env, () => credentials, { hooks, executionId });
+	const run = await new WorkflowExecute(data, 'manual').run({ workflow, startNode: workflow.getNode('Start'), destinationNode: undefined });
+	if (run.data.resultData.error) return { error: run.data.resultData.error };
+	return { items: run.data.resultData.runData['Credential Test'][0].data.main[0].map((item) => item.json) };
+}
+
+module.exports = { loadPackage, runAction, runCredentialTest, webhookTrigger, pollTrigger, createRunExecutionData, PACKAGE_DIR };

@@ -2,10 +2,10 @@
  * One factory for every event trigger, instant (REST hook) or polling, generic (the user picks
  * types) or ready-made (types fixed). Everything HTTP goes through the core.
  */
-import { PAGE_LIMIT_MAX, SignatureError, TEST_EVENT_TYPE, getPreset, verifyWebhook, type EventEnvelope } from '@eventsync/core';
+import { PAGE_LIMIT_MAX, SignatureError, TEST_EVENT_TYPE, getPreset, parseEnvelope, presetNameOrDefault, verifyWebhook, type EventEnvelope } from '@eventsync/core';
 import type { Bundle, ZObject } from 'zapier-platform-core';
-import { presetOf, withClient, type AuthData } from '../client.js';
-import { eventOutputFields } from '../samples.js';
+import { withClient, type AuthData } from '../client.js';
+import { dataOutputFields, eventOutputFields } from '../samples.js';
 
 export interface EventTriggerSpec {
   readonly key: string;
@@ -28,8 +28,29 @@ export interface SubscribeData {
 
 /** Newest events a poll asks for; Zapier dedupes by `id`. */
 export const POLL_LIMIT = 50;
-/** Events performList shows when a user tests the trigger. */
+/** Events shown when a user tests the trigger: the Zap editor uses three samples. */
 export const LIST_LIMIT = 3;
+
+interface PollMeta {
+  readonly isLoadingSample?: boolean;
+  readonly isPopulatingDedupe?: boolean;
+  readonly limit?: number;
+}
+
+/**
+ * How many of the newest events a poll asks for, as Zapier's `bundle.meta` says what the poll is for:
+ * - the editor loading samples: three (all it shows);
+ * - turning a Zap on (filling the dedupe list): a full page, more than any later poll returns. The
+ *   feed is newest first, so an event older than that page never comes back into a later poll's
+ *   first page; and one request keeps the call well inside Zapier's 30 s;
+ * - a running Zap: `meta.limit` when Zapier gives one, else 50.
+ */
+export function pollLimit(meta: PollMeta | undefined): number {
+  if (meta?.isLoadingSample) return LIST_LIMIT;
+  if (meta?.isPopulatingDedupe) return PAGE_LIMIT_MAX;
+  const limit = Number(meta?.limit);
+  return limit > 0 ? Math.min(limit, PAGE_LIMIT_MAX) : POLL_LIMIT;
+}
 
 export const typesInputField = {
   key: 'event_types',
@@ -74,7 +95,7 @@ export async function performHook(z: ZObject, bundle: Bundle, spec: Pick<EventTr
   const raw = (bundle as { rawRequest?: { content?: string; headers?: unknown } }).rawRequest;
   const subscribeData = (bundle as { subscribeData?: Partial<SubscribeData> }).subscribeData;
   // The preset's signature settings: no key or URL needed to verify, so none is checked here.
-  const settings = getPreset(presetOf((bundle.authData ?? {}) as AuthData)).signature;
+  const settings = getPreset(presetNameOrDefault(((bundle.authData ?? {}) as AuthData).preset)).signature;
   if (!raw || typeof raw.content !== 'string') {
     z.console.log('Eventsync hook: no raw request body; ignoring the call.');
     return [];
@@ -94,11 +115,9 @@ export async function performHook(z: ZObject, bundle: Bundle, spec: Pick<EventTr
     }
     throw error;
   }
-  let envelope: EventEnvelope;
-  try {
-    envelope = JSON.parse(raw.content) as EventEnvelope;
-  } catch {
-    z.console.log('Eventsync hook refused: the signed body is not JSON.');
+  const envelope = parseEnvelope(raw.content);
+  if (!envelope) {
+    z.console.log('Eventsync hook refused: the signed body is not an event envelope ({ id, type, created_at, data }).');
     return [];
   }
   if (envelope.type === TEST_EVENT_TYPE) return [];
@@ -110,13 +129,17 @@ export async function performHook(z: ZObject, bundle: Bundle, spec: Pick<EventTr
 export function makeEventTrigger(spec: EventTriggerSpec) {
   const inputFields = spec.types ? [] : [typesInputField];
   const display = { label: spec.label, description: spec.description };
+  // The envelope, then the payload's fields: a ready-made trigger's type is fixed; for the others
+  // Zapier asks this function with the chosen types (none chosen: every type's fields).
+  const outputFields = spec.types
+    ? [...eventOutputFields, ...dataOutputFields(spec.types)]
+    : [...eventOutputFields, async (_z: ZObject, bundle: Bundle) => dataOutputFields(typesFor(spec, bundle))];
 
   /** Newest first (order=desc): Zapier dedupes by `id` and expects the newest at the top. */
   const poll = (z: ZObject, bundle: Bundle) =>
     withClient(z, bundle, async (client) => {
-      const types = typesFor(spec, bundle);
-      const metaLimit = Number((bundle.meta as { limit?: number } | undefined)?.limit);
-      const limit = metaLimit > 0 ? Math.min(metaLimit, PAGE_LIMIT_MAX) : POLL_LIMIT;
+      const types = typesFor(spec, bundle).filter((type) => type !== '*');
+      const limit = pollLimit(bundle.meta as PollMeta | undefined);
       const page = await client.events.page({ order: 'desc', limit, ...(types.length > 0 ? { types } : {}) });
       return page.events;
     });
@@ -131,7 +154,7 @@ export function makeEventTrigger(spec: EventTriggerSpec) {
         inputFields,
         perform: poll,
         sample: { ...spec.sample } as Record<string, unknown>,
-        outputFields: eventOutputFields,
+        outputFields,
       },
     };
   }
@@ -169,7 +192,7 @@ export function makeEventTrigger(spec: EventTriggerSpec) {
           return client.events.latest(LIST_LIMIT, types.length > 0 ? types : undefined);
         }),
       sample: { ...spec.sample } as Record<string, unknown>,
-      outputFields: eventOutputFields,
+      outputFields,
     },
   };
 }
