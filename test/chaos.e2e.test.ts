@@ -5,7 +5,6 @@
  * event exactly once. Run again with the sync's clock 30 s ahead of the API's and its output
  * on a small disk that fills up mid-run (then grows, as when an operator frees space).
  */
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -14,15 +13,13 @@ import Database from 'better-sqlite3';
 import pg from 'pg';
 import { duplicates, idsInFile, runCli, startCli, tempDir } from './support/cli.js';
 import { startPostgres } from './support/postgres.js';
+import { growDisk, smallDisk } from './support/tmpfs.js';
 import { freePort } from './support/ports.js';
 
 let sandbox: Sandbox | undefined;
-let mounted: string | undefined;
 afterEach(async () => {
   await sandbox?.stop();
   sandbox = undefined;
-  if (mounted) execFileSync('umount', [mounted]);
-  mounted = undefined;
 });
 
 interface ChaosOptions {
@@ -119,11 +116,7 @@ async function chaosRun(options: ChaosOptions): Promise<{ fullDiskStops: number 
   });
   sandbox = box;
   const dir = await tempDir('chaos');
-  const outDir = await tempDir('chaos-out');
-  if (options.diskBytes !== undefined) {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${options.diskBytes}`, 'tmpfs', outDir]);
-    mounted = outDir;
-  }
+  const outDir = options.diskBytes === undefined ? await tempDir('chaos-out') : await smallDisk(String(options.diskBytes), 'chaos-out');
   const out = join(outDir, 'events.ndjson');
   const port = await freePort();
   const env = { EVENTSYNC_BASE_URL: box.url, EVENTSYNC_API_KEY: box.apiKey };
@@ -151,7 +144,7 @@ async function chaosRun(options: ChaosOptions): Promise<{ fullDiskStops: number 
       // The disk filled: one line naming the file and the cause, then the operator makes room.
       expect(result.stderr).toMatch(/could not (write events to|save the checkpoint) \S+: no space left on the device/);
       fullDiskStops++;
-      execFileSync('mount', ['-o', 'remount,size=64m', outDir]);
+      growDisk(outDir, '64m');
     } else {
       expect(result.signal, result.stderr).toBe('SIGKILL');
     }
@@ -165,7 +158,7 @@ async function chaosRun(options: ChaosOptions): Promise<{ fullDiskStops: number 
   let last = await runCli(args('--once'), env);
   if (last.code === 8 && options.diskBytes !== undefined && fullDiskStops === 0) {
     fullDiskStops++;
-    execFileSync('mount', ['-o', 'remount,size=64m', outDir]);
+    growDisk(outDir, '64m');
     last = await runCli(args('--once'), env);
   }
   expect(last.stderr).not.toMatch(/\n\s+at /);

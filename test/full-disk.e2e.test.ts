@@ -4,28 +4,18 @@
  * naming the file and the cause, leave a checkpoint that points nowhere past the file's end,
  * and after space is freed resume to the exact event set. Mounting needs root, as CI has.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '@eventsync/sandbox';
 import { duplicates, idsInFile, runCli, tempDir } from './support/cli.js';
+import { growDisk, smallDisk } from './support/tmpfs.js';
 
 let sandbox: Sandbox | undefined;
-let mounted: string | undefined;
 afterEach(async () => {
   await sandbox?.stop();
   sandbox = undefined;
-  if (mounted) execFileSync('umount', [mounted]);
-  mounted = undefined;
 });
-
-async function smallDisk(): Promise<string> {
-  const dir = await tempDir('full-disk');
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', dir]);
-  mounted = dir;
-  return dir;
-}
 
 describe('eventsync sync on a disk that fills up', () => {
   it.each([
@@ -33,7 +23,7 @@ describe('eventsync sync on a disk that fills up', () => {
     ['the events file and the checkpoint', true],
   ])('stops with the cause when %s cannot be written, and resumes exactly once space is freed', async (_label, stateOnDisk) => {
     sandbox = await startSandbox({ seed: 9, visibilityLagMs: 0, policies: false, backlog: { count: 5_000, spanMs: 60 * 60_000 } });
-    const disk = await smallDisk();
+    const disk = await smallDisk('256k', 'full-disk');
     const elsewhere = await tempDir('full-disk-state');
     const out = join(disk, 'events.ndjson');
     const stateDir = stateOnDisk ? join(disk, 'state') : join(elsewhere, 'state');
@@ -58,7 +48,7 @@ describe('eventsync sync on a disk that fills up', () => {
     expect((state.checkpoint?.seen ?? []).filter(([id]) => !written.has(id))).toEqual([]);
     expect(written.size).toBeLessThan(5_000);
 
-    execFileSync('mount', ['-o', 'remount,size=8m', disk]);
+    growDisk(disk, '8m');
     const resumed = await runCli(args, env);
     expect(resumed.stderr).not.toMatch(/shorter/);
     expect(resumed.code).toBe(0);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox, type SandboxOptions } from '@eventsync/sandbox';
-import { duplicates, idsInFile, runCli, startCli, tempDir } from './support/cli.js';
+import { duplicates, idsInFile, runCli, startSyncing, tempDir } from './support/cli.js';
 
 let sandbox: Sandbox | undefined;
 afterEach(async () => {
@@ -44,10 +44,7 @@ describe.each(['SIGTERM', 'SIGINT'] as const)('%s while eventsync sync waits', (
     const dir = await tempDir('signals');
     const args = ['sync', '--out', join(dir, 'events.ndjson'), '--state-dir', join(dir, 'state'), '--no-status', '--lookback', '1s'];
     const env = { EVENTSYNC_BASE_URL: box.url, EVENTSYNC_API_KEY: box.apiKey };
-    const child = startCli([...args, ...testCase.flags], env);
-    let stderr = '';
-    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    for (const deadline = Date.now() + 10_000; !stderr.includes('eventsync: syncing') && Date.now() < deadline; ) await sleep(20);
+    const child = await startSyncing([...args, ...testCase.flags], env);
     testCase.then?.(box);
     await sleep(1_500); // well into the wait
 

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '@eventsync/sandbox';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { duplicates, idsInFile, runCli, startCli, tempDir } from './support/cli.js';
+import { duplicates, idsInFile, runCli, startSyncing, tempDir } from './support/cli.js';
 import { startPostgres, type PostgresServer } from './support/postgres.js';
 
 let sandbox: Sandbox | undefined;
@@ -26,10 +26,7 @@ describe('eventsync sync --sink file:', () => {
     const args = ['sync', '--sink', `file:${out}`, '--state-dir', join(dir, 'state'), '--no-status', '--lookback', '1s', '--rate-limit', 'read:600/1m'];
     const env = { EVENTSYNC_BASE_URL: box.url, EVENTSYNC_API_KEY: box.apiKey };
 
-    const first = startCli(args, env);
-    let stderr = '';
-    first.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    for (const deadline = Date.now() + 10_000; !stderr.includes('eventsync: syncing') && Date.now() < deadline; ) await sleep(20);
+    const first = await startSyncing(args, env);
     const second = await runCli([...args, '--once'], env);
     expect(second.code).toBe(8);
     expect(second.stderr).toMatch(new RegExp(`another sync \\(pid ${first.pid} on \\S+\\) is writing ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
@@ -82,10 +79,7 @@ describe('eventsync sync --sink postgres://', () => {
     const dir = await tempDir('pg-two-writers');
     const args = ['sync', '--sink', server.url, '--source', 'acme', '--state-dir', join(dir, 'state'), '--no-status', '--lookback', '1s', '--rate-limit', 'read:600/1m'];
     const env = { EVENTSYNC_BASE_URL: box.url, EVENTSYNC_API_KEY: box.apiKey };
-    const first = startCli(args, env);
-    let stderr = '';
-    first.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    for (const deadline = Date.now() + 10_000; !stderr.includes('eventsync: syncing') && Date.now() < deadline; ) await sleep(20);
+    const first = await startSyncing(args, env);
     await sleep(500);
     const second = await runCli([...args, '--once', '--state-dir', join(dir, 'other-state')], env);
     expect(second.code).toBe(8);
@@ -132,10 +126,7 @@ describe('eventsync sync --sink sqlite:', () => {
     const db = join(dir, 'events.db');
     const args = ['sync', '--sink', `sqlite:${db}`, '--source', 'acme', '--state-dir', join(dir, 'state'), '--no-status', '--lookback', '1s', '--rate-limit', 'read:600/1m'];
     const env = { EVENTSYNC_BASE_URL: box.url, EVENTSYNC_API_KEY: box.apiKey };
-    const first = startCli(args, env);
-    let stderr = '';
-    first.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    for (const deadline = Date.now() + 10_000; !stderr.includes('eventsync: syncing') && Date.now() < deadline; ) await sleep(20);
+    const first = await startSyncing(args, env);
     await sleep(500);
     const second = await runCli([...args, '--once', '--state-dir', join(dir, 'other-state')], env);
     expect(second.code).toBe(8);

@@ -60,3 +60,15 @@ export async function completeLines(path: string): Promise<number> {
   const text = await readFile(path, 'utf8').catch(() => '');
   return text.split('\n').length - 1;
 }
+
+/** Starts `eventsync` and resolves once it says it is syncing (the API answered, the sink is open). */
+export async function startSyncing(args: string[], env: Record<string, string> = {}): Promise<ChildProcess & { result: Promise<CliResult> }> {
+  const child = startCli(args, env);
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  for (const deadline = Date.now() + 10_000; !stderr.includes('eventsync: syncing') && Date.now() < deadline; ) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  if (!stderr.includes('eventsync: syncing')) throw new Error(`eventsync did not start syncing within 10 s:\n${stderr}`);
+  return child;
+}
