@@ -154,6 +154,6 @@ describe('eventsync subscriptions', () => {
     const box = await sandbox();
     const result = await runCli(['subscriptions', 'frobnicate'], { EVENTSYNC_BASE_URL: box.url, EVENTSYNC_API_KEY: box.apiKey });
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('list, create, delete, enable, disable, test or failures');
+    expect(result.stderr).toContain('list, create, delete, enable, disable, test, failures or rotate');
   });
 });

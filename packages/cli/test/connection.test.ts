@@ -46,7 +46,7 @@ describe('resolveConnection', () => {
   it('names the missing half when only a key or only a URL is set', () => {
     expect(() => resolveConnection({ apiKey: KEY }, {})).toThrow(UsageError);
     expect(() => resolveConnection({ apiKey: KEY }, {})).toThrow('an API key is set but no base URL: set EVENTSYNC_BASE_URL (or --base-url)');
-    expect(() => resolveConnection({}, { EVENTSYNC_BASE_URL: URL })).toThrow('a base URL is set but no API key: set EVENTSYNC_API_KEY (or --api-key)');
+    expect(() => resolveConnection({}, { EVENTSYNC_BASE_URL: URL })).toThrow('a base URL is set but no API key: set EVENTSYNC_API_KEY (or --api-key, or --api-key-file)');
   });
 
   it.each(['Partner', 'seed-003', ''])('refuses the preset %j, listing the presets', (preset) => {

@@ -38,7 +38,7 @@ describe('eventsync subscriptions', () => {
   it('refuses an unknown action by naming the actions there are', async () => {
     const { code, stderr } = await run('subscriptions', 'frobnicate');
     expect(code).toBe(2);
-    expect(stderr).toContain('unknown action "frobnicate"; use list, create, delete, enable, disable, test or failures');
+    expect(stderr).toContain('unknown action "frobnicate"; use list, create, delete, enable, disable, test, failures or rotate');
   });
 
   it('refuses a missing id, an extra argument and a flag the action does not take, before any request', async () => {

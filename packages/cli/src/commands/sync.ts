@@ -8,7 +8,7 @@
  */
 import { join, resolve } from 'node:path';
 import { keyHint, SyncEngine, type ClientConfig, type EventStorage, type SyncEngineOptions } from '@eventsync/core';
-import { stoppableSleep, type NodeClient } from '@eventsync/core/node';
+import { acquireLock, stoppableSleep, type NodeClient } from '@eventsync/core/node';
 import type { Sandbox } from '@eventsync/sandbox';
 import { createCliClient } from '../cli-client.js';
 import { parseInstant } from '../durations.js';
@@ -37,6 +37,8 @@ interface Run {
   client?: NodeClient;
   storage?: EventStorage;
   webhooks?: WebhookChannel;
+  /** Held while listening: the state directory's subscription belongs to this process (`subscriptions rotate` finds it). */
+  stateLock?: { release(): Promise<void> };
   statusLine?: StatusLine;
   /** Metrics, health, alerts, key file and secret rotation: observers of the rest. */
   ops?: Operations;
@@ -85,6 +87,7 @@ export async function runSync(flags: SyncFlags, io: SyncIO): Promise<void> {
       engine.stop();
     });
     if (settings.listenPort !== undefined) {
+      run.stateLock = await acquireLock(join(stateDir, 'lock'), `the webhook subscription in ${stateDir}`);
       run.webhooks = await WebhookChannel.start({
         client,
         poller: engine,
@@ -180,6 +183,7 @@ async function shutDown(run: Run, stderr: NodeJS.WritableStream): Promise<void> 
   await run.webhooks?.close({ deleteSubscription: run.clean }).catch((error: unknown) => {
     stderr.write(`eventsync: could not delete the webhook subscription: ${error instanceof Error ? error.message : String(error)}\n`);
   });
+  await run.stateLock?.release();
   await run.storage?.close();
   run.client?.close();
   await run.sandbox?.stop();

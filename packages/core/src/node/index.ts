@@ -12,4 +12,4 @@ export { stoppableSleep } from './stoppable-sleep.js';
 export { storageError } from './storage-error.js';
 export { PostgresStorage, type PostgresStorageOptions } from './postgres-storage.js';
 export { SqliteStorage, type SqliteStorageOptions } from './sqlite-storage.js';
-export { stateLockOwner } from './writer-lock.js';
+export { acquireLock, stateLockOwner } from './writer-lock.js';
