@@ -1,6 +1,6 @@
 /**
  * Peak RSS of the real `eventsync sync --once` process draining 10k and then 200k events
- * into a file: memory must not grow with the backlog (target: at most 1.2x). Both runs are
+ * into a file, then into Postgres: memory must not grow with the backlog (target: at most 1.2x). Both runs are
  * measured alike, by heap-probe.cjs inside the sync process: its own VmHWM as it exits, the
  * size V8 gave its young generation, and the heap still live after a full GC (flat means
  * nothing accumulates per event). The sandbox serves from a process of its own.
@@ -15,6 +15,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { startPostgres } from '../test/support/postgres.ts';
 import { CLI, sandboxProcess, seconds, verdict } from './support.ts';
 
 const HEAP_PROBE = fileURLToPath(new URL('./heap-probe.cjs', import.meta.url));
@@ -26,14 +28,44 @@ interface Probe {
   readonly liveHeapBytes: number;
 }
 
-async function drain(events: number): Promise<Probe & { ms: number }> {
+/** Where a drain writes: the NDJSON file, or a Postgres server of the benchmark's own. */
+interface DrainSink {
+  readonly name: string;
+  args(dir: string, events: number): string[];
+  count(dir: string, events: number): Promise<number>;
+}
+
+const FILE_SINK: DrainSink = {
+  name: 'a file',
+  args: (dir) => ['--data-dir', dir],
+  count: (dir) => countLines(join(dir, 'events.ndjson')),
+};
+
+function postgresSink(url: string): DrainSink {
+  return {
+    name: 'Postgres',
+    args: (dir, events) => ['--data-dir', dir, '--sink', url, '--source', `drain-${events}`],
+    count: async (_dir, events) => {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ count: string }>('SELECT count(*) FROM eventsync_events WHERE source = $1', [`drain-${events}`]);
+        return Number(rows[0]!.count);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+async function drain(events: number, sink: DrainSink): Promise<Probe & { ms: number }> {
   const sandbox = await sandboxProcess({ seed: 4, policies: false, visibilityLagMs: 0, backlog: { count: events, spanMs: 12 * 3_600_000 } });
   const dir = await mkdtemp(join(tmpdir(), 'eventsync-bench-'));
   const probe = join(dir, 'probe.json');
   const start = performance.now();
   const child = spawn(
     process.execPath,
-    [CLI, 'sync', '--once', '--lookback', '1s', '--no-status', '--rate-limit', 'read:1000000/1m', '--data-dir', dir],
+    [CLI, 'sync', '--once', '--lookback', '1s', '--no-status', '--rate-limit', 'read:1000000/1m', '--budget-share', '1', ...sink.args(dir, events)],
     {
       env: {
         ...process.env,
@@ -51,8 +83,8 @@ async function drain(events: number): Promise<Probe & { ms: number }> {
   const ms = performance.now() - start;
   try {
     if (code !== 0) throw new Error(`sync exited with ${code}:\n${stderr}`);
-    const lines = await countLines(join(dir, 'events.ndjson'));
-    if (lines !== events) throw new Error(`synced ${lines} events, expected ${events}`);
+    const stored = await sink.count(dir, events);
+    if (stored !== events) throw new Error(`synced ${stored} events, expected ${events}`);
     return { ...(JSON.parse(await readFile(probe, 'utf8')) as Probe), ms };
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -70,16 +102,26 @@ async function countLines(path: string): Promise<number> {
 }
 
 export async function run(): Promise<void> {
+  await measure(FILE_SINK);
+  const server = await startPostgres();
+  try {
+    await measure(postgresSink(server.url));
+  } finally {
+    await server.stop();
+  }
+}
+
+async function measure(sink: DrainSink): Promise<void> {
   const runs: Array<Probe & { ms: number; events: number }> = [];
-  for (const events of BACKLOGS) runs.push({ ...(await drain(events)), events });
+  for (const events of BACKLOGS) runs.push({ ...(await drain(events, sink)), events });
   const mib = (bytes: number): string => `${(bytes / 1048576).toFixed(1)} MiB`;
-  console.log('\n## Peak RSS of `eventsync sync --once` into a file');
+  console.log(`\n## Peak RSS of \`eventsync sync --once\` into ${sink.name}`);
   console.log(`peak RSS: VmHWM of the sync process itself, read as it exits; node flags: ${process.env.NODE_OPTIONS || 'defaults'}`);
   for (const run of runs) {
     const rate = Math.round(run.events / (run.ms / 1000)).toLocaleString('en-US');
     console.log(
       `${run.events.toLocaleString('en-US')} events: peak RSS ${mib(run.peakRssKb * 1024)}, young generation ${mib(run.youngGenerationBytes)}, ` +
-        `live heap after GC ${mib(run.liveHeapBytes)}, ${seconds(run.ms)} (${rate} events/s end to end, fsync per page)`,
+        `live heap after GC ${mib(run.liveHeapBytes)}, ${seconds(run.ms)} (${rate} events/s end to end, a durable commit per page)`,
     );
   }
   const first = runs[0]!;
