@@ -8,6 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 const ALWAYS = ['LICENSE', 'README.md', 'package.json'];
+/** Folders a package ships besides dist/: the CLI's status page is plain files served as they are (no build step). */
+const SHIPPED_AS_IS = ['assets/'];
 
 /** @returns {Promise<string[]>} the problems found, empty when the tarball is right */
 export async function tarballProblems(packed, rootLicense) {
@@ -22,7 +24,8 @@ export async function tarballProblems(packed, rootLicense) {
     problems.push(`README.md does not name the supported Node range, ${range} (engines.node)`);
   }
   for (const file of files) {
-    if (!ALWAYS.includes(file) && !file.startsWith('dist/')) problems.push(`${file}: only dist/ and ${ALWAYS.join(', ')} should ship`);
+    const shipped = file.startsWith('dist/') || SHIPPED_AS_IS.some((folder) => file.startsWith(folder));
+    if (!ALWAYS.includes(file) && !shipped) problems.push(`${file}: only dist/, ${SHIPPED_AS_IS.join(', ')} and ${ALWAYS.join(', ')} should ship`);
     if (file.endsWith('.map')) problems.push(`${file}: a source map, but the sources do not ship`);
     if (file.endsWith('.ts') && !file.endsWith('.d.ts')) problems.push(`${file}: TypeScript source`);
   }
