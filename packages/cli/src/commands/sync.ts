@@ -59,7 +59,7 @@ export async function runSync(flags: SyncFlags, io: SyncIO): Promise<void> {
   };
   try {
     const { config, dataDir } = await connect(settings, flags, io, run);
-    const ops = (run.ops = new Operations({
+    const ops = (run.ops = await Operations.create({
       settings: opsSettings,
       keyFile: settings.connection.kind === 'api' ? settings.connection.keyFile : undefined,
       apiKey: config.apiKey,

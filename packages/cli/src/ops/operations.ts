@@ -17,7 +17,7 @@ import { ConnectionWatch } from './connection-watch.js';
 import { DeliveryFailureAudit } from './delivery-failures.js';
 import { startHealthServer, type HealthServer } from './health-server.js';
 import { KeyFileWatch } from './key-file.js';
-import { SyncMetrics } from './metrics.js';
+import type { SyncMetrics } from './metrics.js';
 import type { OpsSettings } from './ops-settings.js';
 
 export interface OperationsOptions {
@@ -56,7 +56,20 @@ export class Operations {
   private rotationTimer: ReturnType<typeof setInterval> | undefined;
   private hangUpListener: (() => void) | undefined;
 
-  constructor(private readonly options: OperationsOptions) {
+  /**
+   * Builds the observers the flags ask for. prom-client is loaded only with --metrics-port: a
+   * sync without it should not carry its registry (it stays alive, and what survives start-up
+   * makes V8 grow its young generation sooner; bench/drain-memory.ts).
+   */
+  static async create(options: OperationsOptions): Promise<Operations> {
+    const metricsModule = options.settings.metrics ? await import('./metrics.js') : undefined;
+    return new Operations(options, metricsModule?.SyncMetrics);
+  }
+
+  private constructor(
+    private readonly options: OperationsOptions,
+    Metrics: typeof SyncMetrics | undefined,
+  ) {
     const { settings } = options;
     if (settings.metrics || settings.alertUrl) {
       this.watch = new ConnectionWatch({
@@ -78,7 +91,7 @@ export class Operations {
         alertLagMs: settings.alertLagMs,
       });
     }
-    if (settings.metrics && this.watch) this.metrics = new SyncMetrics({ watch: this.watch, listening: options.listening });
+    if (Metrics && this.watch) this.metrics = new Metrics({ watch: this.watch, listening: options.listening });
     if (options.keyFile) {
       const path = options.keyFile;
       this.keyWatch = new KeyFileWatch(path, {
