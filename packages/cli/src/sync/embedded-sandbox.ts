@@ -2,7 +2,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClientConfig, PresetName } from '@eventsync/core';
-import { startSandbox, type Sandbox } from '@eventsync/sandbox';
+import type { Sandbox } from '@eventsync/sandbox';
 
 /** Events per second of the embedded sandbox's generator: enough to watch, little enough to read. */
 const EMBEDDED_RATE = 20;
@@ -18,6 +18,8 @@ export interface EmbeddedSandbox {
 }
 
 export async function startEmbeddedSandbox(preset: PresetName, dataDir: string, stderr: NodeJS.WritableStream): Promise<EmbeddedSandbox> {
+  // Loaded only here: a sync against a real API should not carry the sandbox's code.
+  const { startSandbox } = await import('@eventsync/sandbox');
   const sandbox = await startSandbox({
     preset,
     seed: Date.now() % 1_000_000,
