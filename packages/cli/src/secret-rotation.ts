@@ -1,5 +1,5 @@
 /**
- * Seed 004's secret rotation, done with no gap, as one procedure for both places that
+ * The API's secret rotation (docs/api-contract.md, Signatures), done with no gap, as one procedure for both places that
  * rotate: `sync --listen` (its own subscription, on SIGHUP or --rotate-secret-every) and
  * `eventsync subscriptions rotate <id>` (a subscription whose handler someone else runs).
  *
