@@ -1,7 +1,7 @@
 /**
  * The API's failures audit for the sync's subscription, read every health interval: how
- * many deliveries failed since the previous reading (docs/api-contract.md, Webhook
- * subscriptions: the audit is where failed deliveries show; nothing tells the handler otherwise). One request per interval, the
+ * many deliveries failed since the previous reading. The audit is where failed deliveries
+ * show (docs/api-contract.md, Webhook subscriptions); nothing tells the handler otherwise. One request per interval, the
  * newest page; a page that is all new counts as its length, a lower bound.
  */
 import { PAGE_LIMIT_MAX, type Subscriptions } from '@eventsync/core';
