@@ -4,7 +4,7 @@ import { requireApi, resolveConnection } from '../src/connection.js';
 import { UsageError } from '../src/usage-error.js';
 
 const URL = 'https://api.example.com';
-const KEY = 'wlcro_live_abcdefghijklmnop';
+const KEY = 'wlcro_test_abcdefghijklmnop';
 
 describe('resolveConnection', () => {
   it('means "no API configured" when neither a URL nor a key is given, keeping the preset', () => {

@@ -14,7 +14,7 @@ async function keyFile(text: string): Promise<string> {
 
 describe('the API key file', () => {
   it('holds the key without its trailing newline, and refuses one that cannot be a key without showing it', async () => {
-    expect(readKeyFile(await keyFile('wlcro_live_abc123\n'))).toBe('wlcro_live_abc123');
+    expect(readKeyFile(await keyFile('wlcro_test_abc123\n'))).toBe('wlcro_test_abc123');
     const broken = await keyFile('wlcro_live_ab c123');
     expect(() => readKeyFile(broken)).toThrow(UsageError);
     expect(() => readKeyFile(broken)).toThrow(/white space/);
@@ -22,10 +22,10 @@ describe('the API key file', () => {
   });
 
   it('notices a new file renamed over it, and keeps the key when the file is briefly empty', async () => {
-    const path = await keyFile('wlcro_live_first0000\n');
+    const path = await keyFile('wlcro_test_first0000\n');
     const keys: string[] = [];
     const problems: string[] = [];
-    const watch = new KeyFileWatch(path, { current: 'wlcro_live_first0000', onKey: (key) => void keys.push(key), onProblem: (message) => void problems.push(message) });
+    const watch = new KeyFileWatch(path, { current: 'wlcro_test_first0000', onKey: (key) => void keys.push(key), onProblem: (message) => void problems.push(message) });
     watch.start();
     try {
       await writeFile(path, '');
@@ -33,11 +33,11 @@ describe('the API key file', () => {
       expect(keys).toEqual([]);
       expect(problems).toHaveLength(1);
       expect(problems[0]).toContain('keeping the key …0000');
-      await writeFile(`${path}.new`, 'wlcro_live_second111\n');
+      await writeFile(`${path}.new`, 'wlcro_test_second111\n');
       await rename(`${path}.new`, path);
       await new Promise((resolve) => setTimeout(resolve, 1_200));
-      expect(keys).toEqual(['wlcro_live_second111']);
-      expect(watch.check()).toBe('wlcro_live_second111');
+      expect(keys).toEqual(['wlcro_test_second111']);
+      expect(watch.check()).toBe('wlcro_test_second111');
       expect(problems.join(' ')).not.toContain('second111');
     } finally {
       watch.stop();
