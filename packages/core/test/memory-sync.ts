@@ -1,5 +1,6 @@
-/** An in-memory storage for unit tests of the SyncEngine, with crashes on demand. */
-import type { CommittedState, EventEnvelope, EventStorage, StoredEvent } from '@eventsync/core';
+/** An in-memory storage for unit tests of the SyncEngine, with crashes on demand, and an engine over it on the feed's clock. */
+import { EventsyncClient, SyncEngine, type CommittedState, type EventEnvelope, type EventStorage, type StoredEvent, type SyncEngineOptions } from '@eventsync/core';
+import type { LaggingFeed } from './lagging-feed.js';
 
 export class Crash extends Error {}
 
@@ -42,4 +43,14 @@ export class MemoryStorage implements EventStorage {
   }
 
   async close(): Promise<void> {}
+}
+
+/** A SyncEngine over `storage` whose clock is the feed's: sleeping moves it. Pages of 25, polls 1 s apart. */
+export function simulatedEngine(feed: LaggingFeed, storage: EventStorage, options: Partial<SyncEngineOptions> = {}): Promise<SyncEngine> {
+  const sleep = async (ms: number): Promise<void> => void (feed.clock += ms);
+  const client = new EventsyncClient(
+    { baseUrl: 'http://feed.test', apiKey: 'wlcro_test_unit', retry: { maxAttempts: 1 } },
+    { transport: feed.transport, now: () => feed.clock, sleep, random: () => 0.5 },
+  );
+  return SyncEngine.open({ feed: client.events, storage, now: () => feed.clock, sleep, pageSize: 25, pollIntervalMs: 1_000, ...options });
 }

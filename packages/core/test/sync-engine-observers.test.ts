@@ -1,27 +1,13 @@
 /** What the engine tells its observers (metrics), and a refused key waited out when the host says it will change. */
 import { describe, expect, it } from 'vitest';
-import { AuthError, EventsyncClient, SyncEngine, type CommitObservation, type PassObservation, type SyncEngineOptions } from '@eventsync/core';
+import { AuthError, SyncEngine, type CommitObservation, type PassObservation, type SyncEngineOptions } from '@eventsync/core';
 import { LaggingFeed } from './lagging-feed.js';
-import { MemoryStorage } from './memory-sync.js';
+import { MemoryStorage, simulatedEngine } from './memory-sync.js';
 
 const START = Date.parse('2026-04-03T09:00:00.000Z');
 
 function engine(feed: LaggingFeed, storage: MemoryStorage, options: Partial<SyncEngineOptions> = {}): Promise<SyncEngine> {
-  const client = new EventsyncClient(
-    { baseUrl: 'http://feed.test', apiKey: 'wlcro_test_unit', retry: { maxAttempts: 1 } },
-    { transport: feed.transport, now: () => feed.clock, sleep: async (ms) => void (feed.clock += ms), random: () => 0.5 },
-  );
-  return SyncEngine.open({
-    feed: client.events,
-    storage,
-    now: () => feed.clock,
-    sleep: async (ms) => void (feed.clock += ms),
-    pageSize: 25,
-    pollIntervalMs: 1_000,
-    errorPauseMs: 1_000,
-    checkpoint: { lookbackMs: 5_000, settleMs: 500 },
-    ...options,
-  });
+  return simulatedEngine(feed, storage, { errorPauseMs: 1_000, checkpoint: { lookbackMs: 5_000, settleMs: 500 }, ...options });
 }
 
 function backlog(count: number): LaggingFeed {

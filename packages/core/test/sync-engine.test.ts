@@ -1,25 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { EventsyncClient, SyncEngine } from '@eventsync/core';
 import { LaggingFeed } from './lagging-feed.js';
-import { Crash, MemoryStorage } from './memory-sync.js';
+import { Crash, MemoryStorage, simulatedEngine } from './memory-sync.js';
 
 const START = Date.parse('2026-04-03T09:00:00.000Z');
 const LAG = 10_000;
 
 function poller(feed: LaggingFeed, storage: MemoryStorage, lookbackMs?: number): Promise<SyncEngine> {
-  const client = new EventsyncClient(
-    { baseUrl: 'http://feed.test', apiKey: 'wlcro_test_unit', retry: { maxAttempts: 1 } },
-    { transport: feed.transport, now: () => feed.clock, sleep: async (ms) => void (feed.clock += ms), random: () => 0.5 },
-  );
-  return SyncEngine.open({
-    feed: client.events,
-    storage,
-    now: () => feed.clock,
-    sleep: async (ms) => void (feed.clock += ms),
-    pageSize: 25,
-    pollIntervalMs: 1_000,
-    checkpoint: { lookbackMs: lookbackMs ?? 15_000, settleMs: 1_000 },
-  });
+  return simulatedEngine(feed, storage, { checkpoint: { lookbackMs: lookbackMs ?? 15_000, settleMs: 1_000 } });
 }
 
 /** Live traffic with late commits, polled as it happens; returns every id the feed holds. */
