@@ -3,6 +3,7 @@ export { createAxiosTransport, type AxiosTransportOptions, type ClosableTranspor
 export { RollingWindowLimiter, type RollingWindowLimiterOptions, type BucketStatus } from './rolling-window-limiter.js';
 export { replaceFileAtomically } from './atomic-file.js';
 export { NdjsonFileStorage, type NdjsonFileStorageOptions } from './ndjson-file-storage.js';
+export { readNdjsonLines, type NdjsonLine } from './ndjson-lines.js';
 export { OutputStorage, StreamOutput, type EventOutput } from './output-storage.js';
 export { createNodeClient, type NodeClient, type NodeClientOptions } from './create-node-client.js';
 export { startWebhookReceiver, type WebhookReceiver, type WebhookReceiverOptions } from './webhook-receiver.js';

@@ -21,9 +21,9 @@ import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { StorageError } from '../errors.js';
 import type { CommittedState, EventStorage, StoredEvent } from '../storage.js';
-import type { EventEnvelope } from '../types.js';
 import { replaceFileAtomically } from './atomic-file.js';
 import { NdjsonEncoder } from './ndjson-encoder.js';
+import { readNdjsonLines } from './ndjson-lines.js';
 import { acquireLock, type StateLock } from './writer-lock.js';
 import { storageError } from './storage-error.js';
 
@@ -52,9 +52,6 @@ interface StateFileV1 {
   readonly sinkPosition?: number;
   readonly source?: Readonly<Record<string, unknown>>;
 }
-
-/** Scanning reads the file in pieces of this size. */
-const SCAN_CHUNK = 1 << 20;
 
 export class NdjsonFileStorage implements EventStorage {
   readonly guarantee = 'exactly-once' as const;
@@ -98,12 +95,12 @@ export class NdjsonFileStorage implements EventStorage {
     this.recent.clear();
     const seen: Array<readonly [string, string]> = [];
     const watermarkMs = this.saved.watermark === null ? Number.NEGATIVE_INFINITY : Date.parse(this.saved.watermark);
-    await this.scan(file, this.saved.scanFrom, (event, offset) => {
+    for await (const { event, offset } of readNdjsonLines(file, this.options.path, this.saved.scanFrom, this.size)) {
       const createdMs = Date.parse(event.created_at);
-      if (createdMs < watermarkMs) return;
+      if (createdMs < watermarkMs) continue;
       this.recent.set(event.id, { createdMs, offset });
       seen.push([event.id, event.created_at]);
-    });
+    }
     return { watermark: this.saved.watermark, seen, fingerprint: this.saved.fingerprint };
   }
 
@@ -211,38 +208,5 @@ export class NdjsonFileStorage implements EventStorage {
     }
     if (end < size) await file.truncate(end);
     return end;
-  }
-
-  /** Calls `each` for every line from `from` to the end, with its offset. */
-  private async scan(file: FileHandle, from: number, each: (event: EventEnvelope, offset: number) => void): Promise<void> {
-    const chunk = Buffer.alloc(SCAN_CHUNK);
-    let carry = Buffer.alloc(0);
-    let position = from;
-    let lineStart = from;
-    while (position < this.size) {
-      const { bytesRead } = await file.read(chunk, 0, Math.min(chunk.length, this.size - position), position);
-      if (bytesRead === 0) break;
-      position += bytesRead;
-      const data = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
-      let start = 0;
-      for (let newline = data.indexOf(0x0a); newline >= 0; newline = data.indexOf(0x0a, start)) {
-        each(parseLine(data.subarray(start, newline), this.options.path, lineStart), lineStart);
-        lineStart += newline - start + 1;
-        start = newline + 1;
-      }
-      carry = Buffer.from(data.subarray(start));
-    }
-  }
-}
-
-function parseLine(line: Buffer, path: string, offset: number): EventEnvelope {
-  try {
-    return JSON.parse(line.toString('utf8')) as EventEnvelope;
-  } catch {
-    throw new StorageError(
-      `${path} holds a line that is not an event at byte ${offset}; it was edited outside eventsync. Move it and the state directory aside to sync afresh.`,
-      path,
-      undefined,
-    );
   }
 }
