@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { DEFAULT_PRESET, PRESET_NAMES, SIGNATURE_SCHEMES } from '@eventsync/core';
 import { runEventsList, type EventsListFlags } from './commands/events-list.js';
 import { runReplay, type ReplayFlags } from './commands/replay.js';
+import { runRun, type RunFlags } from './commands/run.js';
 import { runSandbox, type SandboxFlags } from './commands/sandbox.js';
 import { addSubscriptionsRotate } from './commands/subscriptions-rotate.js';
 import { runSync, type SyncFlags } from './commands/sync.js';
@@ -34,6 +35,7 @@ export function buildProgram(io: CliIO): Command {
     .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
     .exitOverride();
   addSyncCommand(program, io);
+  addRunCommand(program, io);
   addEventsCommand(program, io);
   addSubscriptionsCommand(program, io);
   addSubscriptionsRotate(program, io, withConnection);
@@ -74,6 +76,17 @@ function addSyncCommand(program: Command, io: CliIO): void {
       .option('--alert-lag <duration>', 'alert when the checkpoint falls this far behind, once caught up', '10m')
       .option('--rotate-secret-every <duration>', 'with --listen: rotate the webhook signing secret this often (SIGHUP rotates it at once)'),
   ).action((flags: SyncFlags) => runSync(flags, io));
+}
+
+function addRunCommand(program: Command, io: CliIO): void {
+  program
+    .command('run')
+    .description('Sync every connection of a config file in one process; with --coordinator, share them with other processes on any machine')
+    .requiredOption('--config <file>', 'eventsync.config.yaml (or .json): the connections and their defaults (docs/config-file.md)')
+    .option('--coordinator <url>', "postgres://...: share the connections with every worker using this database (it must hold the connections' sinks)")
+    .option('--concurrency <n>', 'requests on the wire at once, across connections; they take turns', '32')
+    .option('--progress-every <duration>', 'how often to log a progress line', '30s')
+    .action((flags: RunFlags) => runRun(flags, io));
 }
 
 function addReplayCommand(program: Command, io: CliIO): void {

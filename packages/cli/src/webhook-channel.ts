@@ -5,8 +5,8 @@
  * a clean shutdown, so runs do not leave orphans behind.
  */
 import { join } from 'node:path';
-import { NotFoundError, SubscriptionHealth, WebhookIntake, type EventsyncClient, type HealthOutcome, type SyncEngine } from '@eventsync/core';
-import { startWebhookReceiver, type WebhookReceiver } from '@eventsync/core/node';
+import { NotFoundError, SubscriptionHealth, WebhookIntake, type EventsyncClient, type HealthOutcome, type Subscription, type SyncEngine } from '@eventsync/core';
+import type { WebhookReceiver } from '@eventsync/core/node';
 import { rotateSecret } from './secret-rotation.js';
 import { SubscriptionFile, type SavedSubscription } from './subscription-file.js';
 
@@ -20,9 +20,18 @@ const OLD_SECRET_GRACE_MS = 15_000;
 export interface WebhookChannelOptions {
   readonly client: EventsyncClient;
   readonly poller: SyncEngine;
-  readonly port: number;
-  /** Where the API should deliver, when not the receiver's own URL (a tunnel, a proxy). */
+  /** Where deliveries arrive: `sync` starts a receiver of its own, `run` mounts one endpoint of its shared receiver. */
+  readonly openEndpoint: (intake: WebhookIntake) => Promise<WebhookReceiver>;
+  /** Where the API should deliver, when not the endpoint's own URL (a tunnel, a proxy). */
   readonly publicUrl?: string;
+  /** Written on the subscription, so the API's dashboard says what made it. */
+  readonly description: string;
+  /**
+   * Subscriptions left for this connection by another process (a worker that died or handed
+   * the connection over): deleted before ours is made, so deliveries do not go on to an
+   * address nobody reads. Polling covers what they carried meanwhile.
+   */
+  readonly isLeftover?: (subscription: Subscription) => boolean;
   readonly stateDir: string;
   readonly types: readonly string[];
   readonly healthIntervalMs: number;
@@ -59,11 +68,7 @@ export class WebhookChannel {
       // machine whose own clock is minutes off does not turn every delivery away.
       now: () => options.client.api.clock.now(),
     });
-    const receiver = await startWebhookReceiver({
-      intake,
-      port: options.port,
-      onProcessError: (error) => options.log(`a verified delivery could not be written (polling will fetch it): ${String(error)}`),
-    });
+    const receiver = await options.openEndpoint(intake);
     const health = new SubscriptionHealth({
       subscriptions: options.client.subscriptions,
       subscriptionId: () => channel?.saved?.id ?? '',
@@ -182,14 +187,25 @@ export class WebhookChannel {
       await subscriptions.delete(saved.id);
       this.options.log(`deleted webhook subscription ${saved.id}: it pointed at ${saved.url}`);
     }
+    await this.deleteLeftovers();
     await this.create();
+  }
+
+  private async deleteLeftovers(): Promise<void> {
+    const { isLeftover, client, log } = this.options;
+    if (!isLeftover) return;
+    for await (const subscription of client.subscriptions.iterate()) {
+      if (subscription.id === this.saved?.id || !isLeftover(subscription)) continue;
+      await client.subscriptions.delete(subscription.id);
+      log(`deleted webhook subscription ${subscription.id}: it delivered to ${subscription.url}, which no longer syncs this connection`);
+    }
   }
 
   private async create(): Promise<void> {
     const created = await this.options.client.subscriptions.create({
       url: this.url,
       events: this.options.types.length > 0 ? this.options.types : ['*'],
-      description: 'eventsync sync --listen',
+      description: this.options.description,
       managedBy: 'eventsync',
     });
     this.saved = { id: created.id, secret: created.secret, url: this.url };

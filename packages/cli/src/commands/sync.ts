@@ -8,7 +8,7 @@
  */
 import { join, resolve } from 'node:path';
 import { keyHint, SyncEngine, type ClientConfig, type EventStorage, type SyncEngineOptions } from '@eventsync/core';
-import { acquireLock, stoppableSleep, type NodeClient } from '@eventsync/core/node';
+import { acquireLock, startWebhookReceiver, stoppableSleep, type NodeClient } from '@eventsync/core/node';
 import type { Sandbox } from '@eventsync/sandbox';
 import { createCliClient } from '../cli-client.js';
 import { parseInstant } from '../durations.js';
@@ -91,7 +91,13 @@ export async function runSync(flags: SyncFlags, io: SyncIO): Promise<void> {
       run.webhooks = await WebhookChannel.start({
         client,
         poller: engine,
-        port: settings.listenPort,
+        openEndpoint: (intake) =>
+          startWebhookReceiver({
+            intake,
+            port: settings.listenPort!,
+            onProcessError: (error) => log(`a verified delivery could not be written (polling will fetch it): ${String(error)}`),
+          }),
+        description: 'eventsync sync --listen',
         ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}),
         stateDir,
         types: settings.types,

@@ -26,6 +26,13 @@ export interface HealthServerOptions {
   readonly alive: () => boolean;
   readonly connections: () => readonly WatchedConnection[];
   readonly metrics: SyncMetrics;
+  /**
+   * When /readyz answers 200: `every` connection has no problem (sync, one connection), or
+   * `some` connection has none (`eventsync run`: one tenant's revoked key must not take the
+   * process, and the webhooks of every other tenant, out of a load balancer). Either way the
+   * body names each problem and its connection. Default `every`.
+   */
+  readonly readyWhen?: 'every' | 'some';
 }
 
 export interface HealthServer {
@@ -47,9 +54,12 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
   const routes: Record<string, (res: http.ServerResponse) => void | Promise<void>> = {
     '/healthz': (res) => (options.alive() ? json(res, 200, { status: 'ok' }) : json(res, 503, { status: 'stopping' })),
     '/readyz': (res) => {
-      const problems = options.connections().flatMap(({ name, watch }) => watch.problems().map((problem) => ({ connection: name, ...problem })));
-      if (problems.length === 0) json(res, 200, { ready: true });
-      else json(res, 503, { ready: false, problems });
+      const connections = options.connections();
+      const problems = connections.flatMap(({ name, watch }) => watch.problems().map((problem) => ({ connection: name, ...problem })));
+      const troubled = new Set(problems.map(({ connection }) => connection));
+      const ready = options.readyWhen === 'some' ? connections.length > troubled.size : problems.length === 0;
+      if (ready && problems.length === 0) json(res, 200, { ready: true });
+      else json(res, ready ? 200 : 503, { ready, problems });
     },
     '/metrics': async (res) => {
       const text = await options.metrics.metrics();

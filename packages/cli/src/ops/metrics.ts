@@ -8,6 +8,10 @@
  * and say exactly what the status page says. Per-request, per-commit and per-pass timings
  * come from the observers and are recorded as they happen: a counter increment or a
  * histogram bucket, nothing that waits.
+ *
+ * `eventsync run` serves many connections from one registry: every counter and gauge then
+ * carries a `connection` label, and the histograms stay one per process (a thousand
+ * connections times a dozen buckets each would bury the figures an operator reads).
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CommitObservation, HealthOutcome, PassObservation, RequestObservation } from '@eventsync/core';
@@ -21,80 +25,104 @@ const COMMIT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
 const PASS_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
 export interface SyncMetricsOptions {
-  readonly watch: ConnectionWatch;
+  /** The connections to report, read at every scrape (under `run` they come and go). */
+  readonly connections: () => ReadonlyArray<{ readonly name: string; readonly watch: ConnectionWatch }>;
   /** With --listen: the webhook and subscription families exist. */
   readonly listening: boolean;
+  /** Add a `connection` label to every counter and gauge (`eventsync run`); sync has one connection and none. */
+  readonly labelled?: boolean;
 }
+
+type Labels = Partial<Record<string, string | number>>;
 
 export class SyncMetrics {
   readonly registry = new Registry();
-  private readonly requests: Counter<'bucket' | 'status'>;
+  private readonly requests: Counter<string>;
   private readonly requestDuration: Histogram;
-  private readonly rateLimited: Counter<'bucket'>;
+  private readonly rateLimited: Counter<string>;
   private readonly passDuration: Histogram;
   private readonly commitDuration: Histogram;
-  private readonly reenabled: Counter | undefined;
+  private readonly reenabled: Counter<string> | undefined;
+  /** `labels` with the connection's name added when labelled. */
+  private readonly named: (connection: string, labels?: Labels) => Labels;
 
-  constructor({ watch, listening }: SyncMetricsOptions) {
+  constructor({ connections, listening, labelled = false }: SyncMetricsOptions) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
+    const named = (this.named = (connection: string, labels: Labels = {}): Labels => (labelled ? { connection, ...labels } : labels));
+    const withConnection = (names: string[]): string[] => (labelled ? ['connection', ...names] : names);
+    /** Sets a gauge per connection from `value` (skipped when undefined). */
+    const perConnection = (gauge: Gauge<string>, value: (watch: ConnectionWatch) => number | undefined): void => {
+      gauge.reset();
+      for (const { name, watch } of connections()) {
+        const figure = value(watch);
+        if (figure !== undefined) gauge.set(named(name), figure);
+      }
+    };
 
     new Counter({
       name: 'eventsync_events_written_total',
       help: 'Events stored in the sink, by the channel that brought them (poll, webhook).',
-      labelNames: ['channel'],
+      labelNames: withConnection(['channel']),
       registers,
       collect() {
-        setCounts(this, watch.written());
+        this.reset();
+        for (const { name, watch } of connections()) addCounts(this, watch.written(), named(name));
       },
     });
     new Counter({
       name: 'eventsync_duplicates_skipped_total',
       help: 'Events that arrived again and were not stored twice, by the channel the repeat came in on.',
-      labelNames: ['channel'],
+      labelNames: withConnection(['channel']),
       registers,
       collect() {
-        setCounts(this, watch.duplicates());
+        this.reset();
+        for (const { name, watch } of connections()) addCounts(this, watch.duplicates(), named(name));
       },
     });
     new Gauge({
       name: 'eventsync_checkpoint_lag_seconds',
       help: "Now on the API's clock minus the checkpoint's watermark: everything created before the watermark is stored. NaN before the first page.",
+      labelNames: withConnection([]),
       registers,
       collect() {
-        this.set(watch.lagSeconds() ?? Number.NaN);
+        perConnection(this, (watch) => watch.lagSeconds() ?? Number.NaN);
       },
     });
     new Gauge({
       name: 'eventsync_last_event_timestamp_seconds',
       help: 'created_at of the newest event this process stored, in Unix seconds. NaN until it stores one.',
+      labelNames: withConnection([]),
       registers,
       collect() {
-        this.set(watch.newestEventSeconds() ?? Number.NaN);
+        perConnection(this, (watch) => watch.newestEventSeconds() ?? Number.NaN);
       },
     });
     new Gauge({
       name: 'eventsync_rate_limit_remaining',
       help: "Requests left in the API's rate-limit window, by bucket, as its last X-RateLimit-Remaining said.",
-      labelNames: ['bucket'],
+      labelNames: withConnection(['bucket']),
       registers,
       collect() {
         this.reset();
-        for (const [bucket, reading] of watch.sources.buckets()) if (reading.remaining !== undefined) this.set({ bucket }, reading.remaining);
+        for (const { name, watch } of connections()) {
+          for (const [bucket, reading] of watch.sources.buckets()) if (reading.remaining !== undefined) this.set(named(name, { bucket }), reading.remaining);
+        }
       },
     });
     new Gauge({
       name: 'eventsync_ready',
       help: '1 when /readyz answers 200, else 0.',
+      labelNames: withConnection([]),
       registers,
       collect() {
-        this.set(watch.problems().length === 0 ? 1 : 0);
+        perConnection(this, (watch) => (watch.problems().length === 0 ? 1 : 0));
       },
     });
     this.requests = new Counter({
       name: 'eventsync_api_requests_total',
       help: 'Requests sent to the API, by rate-limit bucket and HTTP status ("none": no answer came back).',
-      labelNames: ['bucket', 'status'],
+      labelNames: withConnection(['bucket', 'status']),
       registers,
     });
     this.requestDuration = new Histogram({
@@ -106,7 +134,7 @@ export class SyncMetrics {
     this.rateLimited = new Counter({
       name: 'eventsync_rate_limited_total',
       help: 'Requests the API answered 429 (rate limited), by bucket.',
-      labelNames: ['bucket'],
+      labelNames: withConnection(['bucket']),
       registers,
     });
     this.passDuration = new Histogram({
@@ -126,40 +154,45 @@ export class SyncMetrics {
     new Counter({
       name: 'eventsync_bad_signatures_total',
       help: 'Webhook deliveries refused because no signature matched the signing secret(s).',
+      labelNames: withConnection([]),
       registers,
       collect() {
         this.reset();
-        this.inc(watch.badSignatures() ?? 0);
+        for (const { name, watch } of connections()) this.inc(named(name), watch.badSignatures() ?? 0);
       },
     });
     new Gauge({
       name: 'eventsync_subscription_active',
       help: "1 while the last health check found the sync's webhook subscription active; 0 from a check that found it disabled or gone until one finds it active again.",
+      labelNames: withConnection([]),
       registers,
       collect() {
-        this.set(watch.subscriptionView()?.state === 'active' ? 1 : 0);
+        perConnection(this, (watch) => (watch.subscriptionView()?.state === 'active' ? 1 : 0));
       },
     });
     this.reenabled = new Counter({
       name: 'eventsync_subscription_reenabled_total',
       help: "Times the sync re-enabled its webhook subscription after finding it disabled (the API's circuit breaker).",
+      labelNames: withConnection([]),
       registers,
     });
     new Gauge({
       name: 'eventsync_webhook_delivery_failures',
       help: "Failed deliveries the API's failures audit recorded for the sync's subscription during the last health interval. NaN before the first reading.",
+      labelNames: withConnection([]),
       registers,
       collect() {
-        this.set(watch.webhookDeliveryFailures() ?? Number.NaN);
+        perConnection(this, (watch) => watch.webhookDeliveryFailures() ?? Number.NaN);
       },
     });
   }
 
-  request(observation: RequestObservation): void {
+  /** `connection` names the connection under `run` (labelled); sync leaves it out. */
+  request(observation: RequestObservation, connection = ''): void {
     const { bucket, status } = observation;
-    this.requests.inc({ bucket, status: status === undefined ? 'none' : String(status) });
+    this.requests.inc(this.named(connection, { bucket, status: status === undefined ? 'none' : String(status) }));
     this.requestDuration.observe(observation.durationMs / 1000);
-    if (status === 429) this.rateLimited.inc({ bucket });
+    if (status === 429) this.rateLimited.inc(this.named(connection, { bucket }));
   }
 
   commit(observation: CommitObservation): void {
@@ -170,8 +203,8 @@ export class SyncMetrics {
     this.passDuration.observe(observation.durationMs / 1000);
   }
 
-  health(outcome: HealthOutcome): void {
-    if (outcome.state === 're-enabled') this.reenabled?.inc();
+  health(outcome: HealthOutcome, connection = ''): void {
+    if (outcome.state === 're-enabled') this.reenabled?.inc(this.named(connection));
   }
 
   metrics(): Promise<string> {
@@ -184,7 +217,6 @@ export class SyncMetrics {
 }
 
 /** A counter whose value is counted elsewhere (the engine, the receiver): shown as read, never decreasing since its source never does. */
-function setCounts(counter: Counter<'channel'>, counts: Readonly<Record<string, number>>): void {
-  counter.reset();
-  for (const [channel, count] of Object.entries(counts)) counter.inc({ channel }, count);
+function addCounts(counter: Counter<string>, counts: Readonly<Record<string, number>>, labels: Labels): void {
+  for (const [channel, count] of Object.entries(counts)) counter.inc({ ...labels, channel }, count);
 }

@@ -91,7 +91,10 @@ export class Operations {
         alertLagMs: settings.alertLagMs,
       });
     }
-    if (Metrics && this.watch) this.metrics = new Metrics({ watch: this.watch, listening: options.listening });
+    if (Metrics && this.watch) {
+      const connection = { name: '', watch: this.watch };
+      this.metrics = new Metrics({ connections: () => [connection], listening: options.listening });
+    }
     if (options.keyFile) {
       const path = options.keyFile;
       this.keyWatch = new KeyFileWatch(path, {

@@ -2,15 +2,17 @@
 import { randomUUID } from 'node:crypto';
 import { resolveConfig, type ClientConfig } from '../config.js';
 import { EventsyncClient } from '../eventsync-client.js';
-import type { Runtime } from '../transport.js';
+import type { Runtime, Transport } from '../transport.js';
 import { createAxiosTransport, type AxiosTransportOptions } from './axios-transport.js';
 import { RollingWindowLimiter } from './rolling-window-limiter.js';
 import { RedisRateLog } from './redis-rate-log.js';
 import { stoppableSleep } from './stoppable-sleep.js';
 
 export interface NodeClientOptions extends AxiosTransportOptions {
-  /** Share one limiter between clients in this process that share a key. */
+  /** Share one limiter between clients in this process that share a key; its owner stops it, not this client's close(). */
   readonly limiter?: RollingWindowLimiter;
+  /** Share one transport (its keep-alive sockets) between clients; its owner closes it, not this client's close(). */
+  readonly transport?: Transport;
   /**
    * Share the rate-limit window with every process on this key through Redis, e.g. `redis://127.0.0.1:6379`.
    * Needs the optional peer dependency ioredis (`npm install ioredis`); without it, createNodeClient throws a ConfigError.
@@ -35,8 +37,9 @@ export interface NodeClient extends EventsyncClient {
 export function createNodeClient(config: ClientConfig, options: NodeClientOptions = {}): NodeClient {
   const resolved = resolveConfig(config);
   // First, since it throws when ioredis is not installed: nothing is left open behind the error.
-  const shared = options.sharedLimiterUrl ? new RedisRateLog(options.sharedLimiterUrl, resolved.apiKey) : undefined;
-  const transport = createAxiosTransport(options);
+  const shared = options.sharedLimiterUrl && !options.limiter ? new RedisRateLog(options.sharedLimiterUrl, resolved.apiKey) : undefined;
+  const ownTransport = options.transport ? undefined : createAxiosTransport(options);
+  const transport = options.transport ?? ownTransport!;
   const limiter =
     options.limiter ??
     new RollingWindowLimiter({
@@ -59,8 +62,8 @@ export function createNodeClient(config: ClientConfig, options: NodeClientOption
   return Object.assign(client, {
     limiter,
     close: () => {
-      transport.close();
-      limiter.stop();
+      ownTransport?.close();
+      if (!options.limiter) limiter.stop();
       void shared?.close();
     },
   });

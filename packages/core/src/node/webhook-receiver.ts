@@ -19,7 +19,13 @@ import { InvalidInputError } from '../errors.js';
 import type { WebhookIntake } from '../webhook-intake.js';
 
 export interface WebhookReceiverOptions {
-  readonly intake: WebhookIntake;
+  /** One endpoint: deliveries to `path` go to this intake. Give this or `route`. */
+  readonly intake?: WebhookIntake;
+  /**
+   * Many endpoints on one port (`eventsync run`): a delivery to `<path>/<name>` goes to the
+   * intake this returns for `name`; none is a 404. Give this or `intake`.
+   */
+  readonly route?: (name: string) => WebhookIntake | undefined;
   readonly port: number;
   /** Default 127.0.0.1; use 0.0.0.0 behind a tunnel or proxy that needs it. */
   readonly host?: string;
@@ -49,7 +55,7 @@ export interface WebhookReceiverOptions {
 }
 
 export interface WebhookReceiver {
-  /** e.g. http://127.0.0.1:8787/webhooks */
+  /** e.g. http://127.0.0.1:8787/webhooks; with `route`, each endpoint is this plus `/<name>`. */
   readonly url: string;
   close(): Promise<void>;
 }
@@ -62,6 +68,7 @@ const LINGER_MS = 2_000;
 export async function startWebhookReceiver(options: WebhookReceiverOptions): Promise<WebhookReceiver> {
   const path = options.path ?? '/webhooks';
   const limits = checkLimits(options);
+  const findIntake = intakeFinder(options, path);
   const tooLarge = (req: http.IncomingMessage): boolean => Number(req.headers['content-length']) > limits.maxBodyBytes;
   const refuseTooLarge = (req: http.IncomingMessage, res: http.ServerResponse): void =>
     answerAndClose(req, res, 413, `the body is over ${limits.maxBodyBytes} bytes`);
@@ -70,7 +77,8 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
     const reply = (status: number, message: string): void => {
       res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status, message }));
     };
-    if ((req.url ?? '').split('?')[0] !== path) return void reply(404, `deliveries go to ${path}`);
+    const intake = findIntake((req.url ?? '').split('?')[0]!);
+    if (typeof intake === 'string') return void reply(404, intake);
     if (req.method !== 'POST') return void reply(405, 'deliveries are POSTs');
     if (tooLarge(req)) return refuseTooLarge(req, res);
     const chunks: Buffer[] = [];
@@ -90,7 +98,7 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
     });
     req.on('end', () => {
       if (refused) return;
-      const verdict = options.intake.check(Buffer.concat(chunks), req.headers);
+      const verdict = intake.check(Buffer.concat(chunks), req.headers);
       if (!verdict.ok) return void reply(verdict.status, verdict.message);
       if (options.acknowledge === 'received') {
         reply(200, 'received');
@@ -138,6 +146,18 @@ export async function startWebhookReceiver(options: WebhookReceiverOptions): Pro
         server.closeAllConnections();
         server.close(() => resolve());
       }),
+  };
+}
+
+/** The intake for a request's path, or what to say in the 404. */
+function intakeFinder(options: WebhookReceiverOptions, path: string): (requestPath: string) => WebhookIntake | string {
+  const { intake, route } = options;
+  if ((intake === undefined) === (route === undefined)) throw new InvalidInputError('give the receiver one intake or a route, not both or neither', 'intake');
+  if (intake) return (requestPath) => (requestPath === path ? intake : `deliveries go to ${path}`);
+  const prefix = `${path}/`;
+  return (requestPath) => {
+    const name = requestPath.startsWith(prefix) ? requestPath.slice(prefix.length) : '';
+    return (name && route!(name)) || `deliveries go to ${prefix}<connection>; no connection is named "${name.slice(0, 64)}"`;
   };
 }
 

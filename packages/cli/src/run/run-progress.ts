@@ -1,0 +1,49 @@
+/**
+ * `eventsync run`'s progress on stderr: one line every so often (a daemon's log, not a
+ * redrawn status line: a thousand connections do not fit on one), saying how many
+ * connections sync, which fail and why, and what was written since the last line.
+ */
+import type { RunnerSet } from './runner-set.js';
+
+export interface RunProgressOptions {
+  readonly runners: RunnerSet;
+  readonly everyMs: number;
+  readonly log: (line: string) => void;
+}
+
+export class RunProgress {
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private writtenBefore = 0;
+
+  constructor(private readonly options: RunProgressOptions) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.options.log(this.line()), this.options.everyMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** e.g. `200 connections: 199 syncing, 1 failing (tenant-0007: the API key was refused ...); 1,234 events written in the last 30 s` */
+  line(): string {
+    const runners = this.options.runners.all;
+    const counts = { starting: 0, syncing: 0, failing: 0, stopped: 0 };
+    let written = 0;
+    for (const runner of runners) {
+      counts[runner.state]++;
+      written += runner.written;
+    }
+    const failing = runners.filter((runner) => runner.state === 'failing');
+    const named = failing
+      .slice(0, 3)
+      .map((runner) => `${runner.name}: ${runner.lastError?.message ?? 'failing'}`)
+      .join('; ');
+    const more = failing.length > 3 ? `; and ${failing.length - 3} more` : '';
+    const states = [`${counts.syncing} syncing`, ...(counts.starting ? [`${counts.starting} starting`] : []), ...(counts.failing ? [`${counts.failing} failing (${named}${more})`] : [])];
+    const since = Math.max(0, written - this.writtenBefore);
+    this.writtenBefore = written;
+    return `${runners.length} connections: ${states.join(', ')}; ${since.toLocaleString('en-US')} events written in the last ${Math.round(this.options.everyMs / 1000)} s`;
+  }
+}
