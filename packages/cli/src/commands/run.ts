@@ -31,6 +31,7 @@ export interface Assignment {
 }
 
 export async function runRun(flags: RunFlags, io: SyncIO): Promise<void> {
+  const startedAt = Date.now();
   const stopRequested = io.stopRequested('stopping every connection after the page in hand is saved');
   const config = await loadRunConfig(flags.config, io.env);
   const slots = parseConcurrency(flags.concurrency);
@@ -55,7 +56,7 @@ export async function runRun(flags: RunFlags, io: SyncIO): Promise<void> {
     reporter.start();
     await stopRequested;
     reporter.stop();
-    log(reporter.line().replace(/ in the last .*$/, ' since the last line'));
+    log(reporter.summary(Date.now() - startedAt));
   } finally {
     reporter?.stop();
     await assignment?.stop();

@@ -125,11 +125,12 @@ export class ConnectionRunner {
       } catch (error) {
         if (this.stopping.signal.aborted) break;
         const message = error instanceof Error ? error.message : String(error);
-        if (this.error?.message !== message) log(`${message}; trying again in ${Math.round(retryMs / 1000)} s`);
+        if (this.error?.message !== message) log(`${message}; trying again in ${Math.round(retryMs / 1000)} s while the other connections go on`);
         this.error = { message, at: Date.now() };
         this.stateNow = 'failing';
         if (isLeaseLost(error)) break;
-        await stoppableSleep(retryMs, this.stopping.signal);
+        // A stop ends the wait early; the loop then ends.
+        await stoppableSleep(retryMs, this.stopping.signal).catch(() => undefined);
         retryMs = Math.min(retryMs * 2, LAST_RETRY_MS);
       }
     }

@@ -26,6 +26,14 @@ export class RunProgress {
     clearInterval(this.timer);
   }
 
+  /** For the end: what every connection still held wrote since it started here. */
+  summary(elapsedMs: number): string {
+    const runners = this.options.runners.all;
+    const written = runners.reduce((sum, runner) => sum + runner.written, 0);
+    const failing = runners.filter((runner) => runner.state === 'failing').length;
+    return `${written.toLocaleString('en-US')} events written by ${runners.length} connections in ${(elapsedMs / 1000).toFixed(1)} s${failing ? `; ${failing} failing at the end` : ''}`;
+  }
+
   /** e.g. `200 connections: 199 syncing, 1 failing (tenant-0007: the API key was refused ...); 1,234 events written in the last 30 s` */
   line(): string {
     const runners = this.options.runners.all;
@@ -38,7 +46,7 @@ export class RunProgress {
     const failing = runners.filter((runner) => runner.state === 'failing');
     const named = failing
       .slice(0, 3)
-      .map((runner) => `${runner.name}: ${runner.lastError?.message ?? 'failing'}`)
+      .map((runner) => `${runner.name}: ${briefly(runner.lastError?.message ?? 'failing')}`)
       .join('; ');
     const more = failing.length > 3 ? `; and ${failing.length - 3} more` : '';
     const states = [`${counts.syncing} syncing`, ...(counts.starting ? [`${counts.starting} starting`] : []), ...(counts.failing ? [`${counts.failing} failing (${named}${more})`] : [])];
@@ -46,4 +54,11 @@ export class RunProgress {
     this.writtenBefore = written;
     return `${runners.length} connections: ${states.join(', ')}; ${since.toLocaleString('en-US')} events written in the last ${Math.round(this.options.everyMs / 1000)} s`;
   }
+}
+
+/** An error's first clause: the whole message was logged when it happened. */
+function briefly(message: string): string {
+  const cut = message.search(/; |\. /);
+  const first = cut === -1 ? message : message.slice(0, cut);
+  return first.length > 100 ? `${first.slice(0, 99)}…` : first;
 }
