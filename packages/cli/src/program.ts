@@ -5,6 +5,7 @@ import { runEventsList, type EventsListFlags } from './commands/events-list.js';
 import { runReplay, type ReplayFlags } from './commands/replay.js';
 import { runRun, type RunFlags } from './commands/run.js';
 import { runSandbox, type SandboxFlags } from './commands/sandbox.js';
+import { runStatus, type StatusFlags } from './commands/status.js';
 import { addSubscriptionsRotate } from './commands/subscriptions-rotate.js';
 import { runSync, type SyncFlags } from './commands/sync.js';
 import { runVerify, type VerifyFlags } from './commands/verify.js';
@@ -36,6 +37,7 @@ export function buildProgram(io: CliIO): Command {
     .exitOverride();
   addSyncCommand(program, io);
   addRunCommand(program, io);
+  addStatusCommand(program, io);
   addEventsCommand(program, io);
   addSubscriptionsCommand(program, io);
   addSubscriptionsRotate(program, io, withConnection);
@@ -84,9 +86,20 @@ function addRunCommand(program: Command, io: CliIO): void {
     .description('Sync every connection of a config file in one process; with --coordinator, share them with other processes on any machine')
     .requiredOption('--config <file>', 'eventsync.config.yaml (or .json): the connections and their defaults (docs/config-file.md)')
     .option('--coordinator <url>', "postgres://...: share the connections with every worker using this database (it must hold the connections' sinks)")
+    .option('--lease-ttl <duration>', 'with --coordinator: a worker that stops renewing its leases loses them after this (default 15s)')
     .option('--concurrency <n>', 'requests on the wire at once, across connections; they take turns', '32')
     .option('--progress-every <duration>', 'how often to log a progress line', '30s')
     .action((flags: RunFlags) => runRun(flags, io));
+}
+
+function addStatusCommand(program: Command, io: CliIO): void {
+  program
+    .command('status')
+    .description("A table of a config file's connections: owner, lag, newest event, last error. Reads only; safe beside running workers")
+    .requiredOption('--config <file>', 'the eventsync.config.yaml the workers run')
+    .option('--coordinator <url>', 'postgres://...: the workers\' coordinator, for owners and the errors they reported')
+    .option('--json', 'one JSON object per connection instead of a table')
+    .action((flags: StatusFlags) => runStatus(flags, io));
 }
 
 function addReplayCommand(program: Command, io: CliIO): void {

@@ -23,6 +23,8 @@ export interface RunFlags {
   /** Requests on the wire at once across connections. */
   readonly concurrency: string;
   readonly progressEvery: string;
+  /** With --coordinator: how long a lease lives without a heartbeat. */
+  readonly leaseTtl?: string;
 }
 
 /** How this process picks its connections: all of them, or the leases it holds. */
@@ -33,6 +35,7 @@ export interface Assignment {
 export async function runRun(flags: RunFlags, io: SyncIO): Promise<void> {
   const startedAt = Date.now();
   const stopRequested = io.stopRequested('stopping every connection after the page in hand is saved');
+  if (flags.leaseTtl !== undefined && flags.coordinator === undefined) throw new UsageError('--lease-ttl goes with --coordinator postgres://...');
   const config = await loadRunConfig(flags.config, io.env);
   const slots = parseConcurrency(flags.concurrency);
   const progressEveryMs = parseDuration(flags.progressEvery, '--progress-every');
@@ -51,7 +54,7 @@ export async function runRun(flags: RunFlags, io: SyncIO): Promise<void> {
     }
     const runners = new RunnerSet({ clients, webhooks: routes, healthIntervalMs: config.healthIntervalMs, log }, (connection) => observers.observersFor(connection));
     await ops.start(runners);
-    assignment = flags.coordinator ? await startCoordinated(flags.coordinator, config, runners, log) : startAll(config, runners, log);
+    assignment = flags.coordinator ? await startCoordinated(flags, config, runners, log) : startAll(config, runners, log);
     reporter = new RunProgress({ runners, everyMs: progressEveryMs, log });
     reporter.start();
     await stopRequested;
@@ -72,9 +75,10 @@ function startAll(config: RunConfig, runners: RunnerSet, log: (line: string) => 
   return { stop: () => runners.stopAll() };
 }
 
-async function startCoordinated(url: string, config: RunConfig, runners: RunnerSet, log: (line: string) => void): Promise<Assignment> {
+async function startCoordinated(flags: RunFlags, config: RunConfig, runners: RunnerSet, log: (line: string) => void): Promise<Assignment> {
+  const ttlMs = flags.leaseTtl === undefined ? undefined : parseDuration(flags.leaseTtl, '--lease-ttl');
   const { CoordinatedAssignment } = await import('../run/coordinated-assignment.js');
-  return CoordinatedAssignment.start({ url, config, runners, log });
+  return CoordinatedAssignment.start({ url: flags.coordinator!, config, runners, log, ...(ttlMs === undefined ? {} : { ttlMs }) });
 }
 
 function parseConcurrency(text: string): number {
