@@ -6,6 +6,7 @@ import { runReplay, type ReplayFlags } from './commands/replay.js';
 import { runRun, type RunFlags } from './commands/run.js';
 import { runSandbox, type SandboxFlags } from './commands/sandbox.js';
 import { runStatus, type StatusFlags } from './commands/status.js';
+import { DEFAULT_SANDBOX_SINK } from './sandbox-config.js';
 import { addSubscriptionsRotate } from './commands/subscriptions-rotate.js';
 import { runSync, type SyncFlags } from './commands/sync.js';
 import { runVerify, type VerifyFlags } from './commands/verify.js';
@@ -151,13 +152,22 @@ function addSandboxCommand(program: Command, io: CliIO): void {
     .description('Run the API locally: events feed, records, webhooks, rate limits; prints its URL and key')
     .option('--port <port>', 'port to listen on (0 picks a free one)', '4010')
     .addOption(new Option('--preset <name>', 'API variant to imitate').choices([...PRESET_NAMES]).default(DEFAULT_PRESET))
-    .option('--rate <n>', 'events generated per second', '5')
-    .option('--backlog <n>', 'events already in the feed at start', '1000')
+    .option('--rate <n>', 'events generated per second (in each tenant)', '5')
+    .option('--backlog <n>', 'events already in the feed at start (in each tenant)', '1000')
     .option('--lag <duration>', 'visibility lag (default 10s, as the real API has)')
     .option('--types <list>', 'only generate these event types')
     .option('--seed <n>', 'seed for deterministic ids and data')
     .option('--unlimited', 'no rate limits')
+    .option('--tenants <n>', 'serve n tenants on the one port, each with its own key, feed, budget and webhooks')
+    .option('--tenant-backlog <slug=n>', 'with --tenants: this tenant starts with n events instead (repeatable)', collect)
+    .option('--write-config <file>', 'write a config file with one connection per tenant (keys inline, mode 0600)')
+    .option('--sink <url>', `the config file's default sink (default ${DEFAULT_SANDBOX_SINK})`)
     .action((flags: SandboxFlags) => runSandbox(flags, io));
+}
+
+/** Commander's way to take an option more than once. */
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 /** Runs the command line and returns the exit code; never throws. */

@@ -1,71 +1,72 @@
 /**
  * `/_sandbox/*`: control routes for a sandbox in another process (benchmarks, end-to-end
  * tests, `eventsync sandbox`). No auth, loopback only, never rate limited or faulted.
+ *
+ * Sandbox-wide: stats (summed over tenants), faults, webhook faults, the generator of every
+ * tenant, every delivery attempt, revoking any key, per-key usage, the tenant list. The
+ * feed routes without a tenant (`/events/ids`, `/emit`) act on the first tenant, the only
+ * one of a sandbox started without `tenants`; `/tenants/:slug/...` (admin-tenants.ts) reach
+ * any tenant.
  */
-import { ConfigError, isEventType, type EventType } from '@eventsync/core';
+import type { EventType } from '@eventsync/core';
+import { tenantRoutes, feedRoutes } from './admin-tenants.js';
+import { deliveriesPage, flag, readGenerator, settle } from './admin-requests.js';
 import type { DeliveryRecord } from './deliveries.js';
 import { invalidParameter } from './errors.js';
+import type { KeyUsageReport } from './key-usage.js';
 import type { FaultOptions } from './options.js';
 import type { Route } from './router.js';
 import type { WebhookFaultOptions } from './webhook-faults.js';
 
-export interface AdminControls {
+/** One tenant's powers, as its /_sandbox/tenants/:slug routes use them. */
+export interface TenantAdmin {
   stats(): Record<string, unknown>;
   eventIds(visibleOnly: boolean): string[];
   emit(type: EventType, count: number, data: Record<string, unknown> | undefined, commitDelayMs: number | undefined): string[];
-  setFaults(faults: FaultOptions): FaultOptions;
   startGenerator(ratePerSecond: number, types: EventType[] | undefined): number;
-  revokeKey(key: string): void;
-  setWebhookFaults(faults: WebhookFaultOptions): WebhookFaultOptions;
-  /** The delivery log, oldest first. */
+  /** The tenant's delivery log, oldest first. */
   deliveries(): readonly DeliveryRecord[];
+  revoke(): void;
+  usage(perSecond: boolean): KeyUsageReport[];
 }
 
-/** Admin bodies are few and typed by hand: one place turns setting errors into a 400 naming the field. */
-function settle<T>(action: () => T): T {
-  try {
-    return action();
-  } catch (error) {
-    if (error instanceof ConfigError) throw invalidParameter(error.setting, error.message);
-    throw error;
-  }
+/** A tenant as GET /_sandbox/tenants lists it; the key is a test key, and remote drivers need it to call the API. */
+export interface TenantSummary {
+  readonly slug: string;
+  readonly id: string;
+  readonly apiKey: string;
+  readonly revoked: boolean;
+}
+
+export interface AdminControls {
+  stats(): Record<string, unknown>;
+  setFaults(faults: FaultOptions): FaultOptions;
+  setWebhookFaults(faults: WebhookFaultOptions): WebhookFaultOptions;
+  /** Every tenant's generator at this rate. */
+  startGenerator(ratePerSecond: number, types: EventType[] | undefined): number;
+  revokeKey(key: string): void;
+  /** The delivery log of every tenant, oldest first. */
+  deliveries(): readonly DeliveryRecord[];
+  usage(perSecond: boolean): KeyUsageReport[];
+  tenants(): TenantSummary[];
+  /** The tenant the unscoped feed routes act on. */
+  readonly first: TenantAdmin;
+  tenant(slug: string): TenantAdmin | undefined;
 }
 
 export const ADMIN_PREFIX = '/_sandbox';
-const EMIT_MAX = 1_000_000;
-const DELIVERIES_DEFAULT = 1000;
-const DELIVERIES_MAX = 10_000;
 
 export function adminRoutes(controls: AdminControls): Route[] {
   return [
+    ...sandboxRoutes(controls),
+    ...feedRoutes('', () => controls.first),
+    ...tenantRoutes(controls),
+  ];
+}
+
+function sandboxRoutes(controls: AdminControls): Route[] {
+  return [
     { method: 'GET', path: '/stats', handle: () => ({ status: 200, body: controls.stats() }) },
-    {
-      method: 'GET',
-      path: '/events/ids',
-      handle: ({ query }) => {
-        const visible = query.get('visible');
-        return { status: 200, body: { ids: controls.eventIds(visible === 'true' || visible === '1') } };
-      },
-    },
-    {
-      method: 'POST',
-      path: '/emit',
-      handle: ({ body }) => {
-        const { type, count = 1, data, commitDelayMs } = body();
-        if (typeof type !== 'string' || !isEventType(type)) throw invalidParameter('type', `type must be one of the ten event types; got ${JSON.stringify(type)}`);
-        if (!Number.isInteger(count) || (count as number) < 1 || (count as number) > EMIT_MAX) {
-          throw invalidParameter('count', `count must be a whole number from 1 to ${EMIT_MAX}`);
-        }
-        if (data !== undefined && (typeof data !== 'object' || data === null || Array.isArray(data))) {
-          throw invalidParameter('data', 'data must be an object');
-        }
-        if (commitDelayMs !== undefined && !(typeof commitDelayMs === 'number' && commitDelayMs >= 0)) {
-          throw invalidParameter('commitDelayMs', 'commitDelayMs must be a number of at least 0');
-        }
-        const ids = controls.emit(type, count as number, data as Record<string, unknown> | undefined, commitDelayMs);
-        return { status: 201, body: { ids } };
-      },
-    },
     {
       method: 'PUT',
       path: '/faults',
@@ -75,9 +76,8 @@ export function adminRoutes(controls: AdminControls): Route[] {
       method: 'POST',
       path: '/generator',
       handle: ({ body }) => {
-        const { ratePerSecond, types } = body();
-        const rate = settle(() => controls.startGenerator(ratePerSecond as number, types as EventType[] | undefined));
-        return { status: 200, body: { ratePerSecond: rate } };
+        const { ratePerSecond, types } = readGenerator(body());
+        return { status: 200, body: { ratePerSecond: settle(() => controls.startGenerator(ratePerSecond, types)) } };
       },
     },
     {
@@ -85,22 +85,7 @@ export function adminRoutes(controls: AdminControls): Route[] {
       path: '/webhook-faults',
       handle: ({ body }) => ({ status: 200, body: { faults: settle(() => controls.setWebhookFaults(body() as WebhookFaultOptions)) } }),
     },
-    {
-      // The newest `limit` attempts (default 1000), oldest first; `subscription_id=` filters.
-      method: 'GET',
-      path: '/deliveries',
-      handle: ({ query }) => {
-        const limitText = query.get('limit');
-        const limit = limitText === null || limitText === '' ? DELIVERIES_DEFAULT : Number(limitText);
-        if (!Number.isInteger(limit) || limit < 1 || limit > DELIVERIES_MAX) {
-          throw invalidParameter('limit', `limit must be a whole number from 1 to ${DELIVERIES_MAX}`);
-        }
-        const subscriptionId = query.get('subscription_id') || undefined;
-        const all = controls.deliveries();
-        const matching = subscriptionId === undefined ? all : all.filter((entry) => entry.subscription_id === subscriptionId);
-        return { status: 200, body: { total: matching.length, deliveries: matching.slice(-limit) } };
-      },
-    },
+    { method: 'GET', path: '/deliveries', handle: ({ query }) => ({ status: 200, body: deliveriesPage(controls.deliveries(), query) }) },
     {
       method: 'POST',
       path: '/keys/revoke',
@@ -111,5 +96,8 @@ export function adminRoutes(controls: AdminControls): Route[] {
         return { status: 200, body: { revoked: true } };
       },
     },
+    // Summaries only unless asked: 1,000 tenants' seconds would be a large answer.
+    { method: 'GET', path: '/usage', handle: ({ query }) => ({ status: 200, body: { keys: controls.usage(flag(query, 'perSecond')) } }) },
+    { method: 'GET', path: '/tenants', handle: () => ({ status: 200, body: { tenants: controls.tenants() } }) },
   ];
 }

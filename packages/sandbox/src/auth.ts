@@ -26,6 +26,15 @@ export class KeyRing {
     if (this.keys.has(key)) this.revoked.add(key);
   }
 
+  isRevoked(key: string): boolean {
+    return this.revoked.has(key);
+  }
+
+  /** The key's entry (its tenant, name and scopes), or undefined when the sandbox has no such key. */
+  find(key: string): ResolvedKey | undefined {
+    return this.keys.get(key);
+  }
+
   /** The caller's key, or the 401 to answer with. */
   authenticate(headers: IncomingHttpHeaders): ResolvedKey | ApiFailure {
     const presented = this.presentedKey(headers);

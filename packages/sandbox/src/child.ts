@@ -1,7 +1,8 @@
 /**
  * Process entry for benchmarks and end-to-end tests:
  *   node packages/sandbox/dist/child.js '<json SandboxOptions>'
- * Prints one JSON line { url, baseUrl, apiKey } once listening; stops on SIGTERM/SIGINT.
+ * Prints one JSON line { url, baseUrl, apiKey } once listening (with `tenants`, also
+ * `tenants: [{ slug, apiKey }]`); stops on SIGTERM/SIGINT.
  */
 import { startSandbox, type SandboxOptions } from './index.js';
 
@@ -29,7 +30,9 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
   // Spawned with an IPC channel, the sandbox also goes when its parent does.
   process.on('disconnect', stop);
-  process.stdout.write(`${JSON.stringify({ url: sandbox.url, baseUrl: sandbox.baseUrl, apiKey: sandbox.apiKey })}\n`);
+  const info = { url: sandbox.url, baseUrl: sandbox.baseUrl, apiKey: sandbox.apiKey };
+  const tenants = options.tenants === undefined ? {} : { tenants: sandbox.tenants.map(({ slug, apiKey }) => ({ slug, apiKey })) };
+  process.stdout.write(`${JSON.stringify({ ...info, ...tenants })}\n`);
 }
 
 main().catch((error: unknown) => {

@@ -11,6 +11,7 @@
  */
 import { TEST_EVENT_TYPE, deliveryHeaders, type EventEnvelope, type TestDelivery } from '@eventsync/core';
 import { CommitWatcher } from './commit-watcher.js';
+import { DeliveryLog } from './delivery-log.js';
 import type { StoredEvent } from './event-store.js';
 import type { ResolvedWebhookOptions } from './options.js';
 import { MonotonicUlid, Random, streamSeed } from './random.js';
@@ -52,11 +53,7 @@ interface CommitEntry {
   readonly subscriptionsBefore: number;
 }
 
-/** At most this many records are kept in `sandbox.deliveries` (oldest dropped). */
-export const DELIVERY_LOG_MAX = 200_000;
-
 export class DeliveryEngine {
-  readonly records: DeliveryRecord[] = [];
   readonly faults: WebhookFaultInjector;
   private total = 0;
   private readonly sender: WebhookSender;
@@ -70,16 +67,25 @@ export class DeliveryEngine {
     private readonly state: SandboxState,
     private readonly subscriptions: SubscriptionStore,
     private readonly options: ResolvedWebhookOptions,
+    /** This tenant's attempts. */
+    private readonly log: DeliveryLog = new DeliveryLog(),
+    /** Every tenant's attempts, when the sandbox has several. */
+    private readonly shared?: DeliveryLog,
   ) {
-    this.faults = new WebhookFaultInjector(state.options.seed, options.faults);
+    this.faults = new WebhookFaultInjector(state.seed, options.faults);
     this.sender = new WebhookSender(options.deliveryTimeoutMs);
     this.watcher = new CommitWatcher(state.now, (entry) => this.committed(entry));
-    this.ids = new MonotonicUlid(new Random(streamSeed(state.options.seed, 'delivery-ids')));
+    this.ids = new MonotonicUlid(new Random(streamSeed(state.seed, 'delivery-ids')));
     state.onEvent((event) => {
       // A subscription receives events created after it: with none, there is nothing to watch.
       if (this.subscriptions.size === 0) return;
       this.watcher.add(event.visibleAt, { event, subscriptionsBefore: this.subscriptions.nextSeq });
     });
+  }
+
+  /** Every attempt of this tenant (the newest, up to the log's cap), in the order they finished. */
+  get records(): readonly DeliveryRecord[] {
+    return this.log.records;
   }
 
   /** Attempts made, events waiting to commit, retries and delayed sends waiting, requests on the wire. */
@@ -226,8 +232,8 @@ export class DeliveryEngine {
   }
 
   private record(entry: DeliveryRecord): void {
-    if (this.records.length >= DELIVERY_LOG_MAX) this.records.splice(0, DELIVERY_LOG_MAX / 10);
-    this.records.push(entry);
+    this.log.add(entry);
+    this.shared?.add(entry);
     this.total++;
   }
 

@@ -9,6 +9,7 @@ import { MAX_BODY_BYTES, readBody, writeJson } from './http.js';
 import type { ResolvedKey } from './options.js';
 import type { RequestLog, RequestRecord } from './request-log.js';
 import type { Reply, RequestContext, Route } from './router.js';
+import type { TenantParts } from './tenant-parts.js';
 
 export type Headers = Readonly<Record<string, string>>;
 
@@ -68,7 +69,7 @@ export class Exchange {
   }
 
   /** What a route's handler sees. */
-  context(route: Route, params: Record<string, string>, key: ResolvedKey, path: string): RequestContext {
+  context(route: Route, params: Record<string, string>, key: ResolvedKey, tenant: TenantParts, path: string): RequestContext {
     const { query, rawBody, tooLarge } = this.request;
     return {
       method: route.method,
@@ -77,6 +78,7 @@ export class Exchange {
       query,
       headers: this.req.headers,
       key,
+      tenant,
       requestId: this.requestId,
       now: this.at,
       rawBody,

@@ -9,20 +9,24 @@
  * request arrives; configured latency only delays the answer. The fault draws come in a
  * fixed order (latency, reset, 503, storm), so a seed replays the same faults.
  */
-import type { BucketKind, Scope } from '@eventsync/core';
+import type { BucketKind, RateLimitPolicy, Scope } from '@eventsync/core';
 import type { KeyRing } from './auth.js';
 import { ApiFailure, insufficientScope } from './errors.js';
 import type { Exchange, Headers } from './exchange.js';
 import type { FaultInjector } from './faults.js';
-import type { ResolvedKey } from './options.js';
+import type { KeyUsage, UsageOutcome } from './key-usage.js';
+import type { ResolvedKey, ResolvedOptions } from './options.js';
 import { rateLimited, rateLimitHeaders, retryAfter } from './rate-limit-answers.js';
 import type { RateLimiter } from './rate-limit.js';
 import { isUnder, routeFailure, type Route, type Router } from './router.js';
-import type { SandboxState } from './state.js';
+import type { TenantParts } from './tenant-parts.js';
 
 export interface GatewayParts {
-  readonly state: SandboxState;
+  readonly options: ResolvedOptions;
+  /** Indexed by ResolvedKey.tenant. */
+  readonly tenants: readonly TenantParts[];
   readonly keyRing: KeyRing;
+  readonly usage: KeyUsage;
   /** null: rate limiting off. */
   readonly limiter: RateLimiter | null;
   readonly faults: FaultInjector;
@@ -36,6 +40,8 @@ export interface Admitted {
   /** The path under the base path. */
   readonly path: string;
   readonly key: ResolvedKey;
+  /** The key's tenant: the handler works on its stores. */
+  readonly tenant: TenantParts;
   readonly limitHeaders: Headers;
 }
 
@@ -87,18 +93,23 @@ export class Gateway {
     exchange.entry.bucket = this.bucketName(kind);
     const key = this.parts.keyRing.authenticate(exchange.req.headers);
     if (key instanceof ApiFailure) return key;
-    const stormed = this.storm(exchange, kind, key);
-    if (stormed) return stormed;
-    const limitHeaders = this.spend(exchange, kind, key);
+    const tenant = this.parts.tenants[key.tenant]!;
+    const stormed = this.storm(exchange, kind, key, tenant);
+    if (stormed) {
+      this.countUsage(exchange, kind, key, 'storm');
+      return stormed;
+    }
+    const limitHeaders = this.spend(exchange, kind, key, tenant);
+    this.countUsage(exchange, kind, key, limitHeaders instanceof ApiFailure ? 'rateLimited' : 'admitted');
     if (limitHeaders instanceof ApiFailure) return limitHeaders;
     if (route.scope && !key.scopes.includes(route.scope)) return insufficientScope(this.scopeName(route.scope), limitHeaders);
-    return { ...found, key, limitHeaders };
+    return { ...found, key, tenant, limitHeaders };
   }
 
   /** The route under the preset's base path, or the 404/405. */
   private route(exchange: Exchange): Pick<Admitted, 'route' | 'params' | 'path'> | ApiFailure {
     const { method, pathname } = exchange.request;
-    const base = this.parts.state.preset.basePath;
+    const base = this.parts.options.preset.basePath;
     if (!isUnder(pathname, base)) return routeFailure({ kind: 'none' }, method, pathname, base);
     const path = pathname.slice(base.length);
     const match = this.parts.api.match(method, path);
@@ -107,26 +118,25 @@ export class Gateway {
   }
 
   /** A storm 429 (a fault), which counts nothing against the budget; undefined when there is none. */
-  private storm(exchange: Exchange, kind: BucketKind, key: ResolvedKey): ApiFailure | undefined {
+  private storm(exchange: Exchange, kind: BucketKind, key: ResolvedKey, tenant: TenantParts): ApiFailure | undefined {
     const stormSeconds = this.parts.faults.storm();
     if (stormSeconds === false) return undefined;
-    const { limiter, state } = this.parts;
+    const { limiter, options } = this.parts;
     exchange.entry.fault = 'storm';
-    const wait = retryAfter(stormSeconds * 1000, exchange.at, state.options.retryAfterFormat);
+    const wait = retryAfter(stormSeconds * 1000, exchange.at, options.retryAfterFormat);
     exchange.entry.retryAfterMs = wait.ms;
-    const policy = limiter ? limiter.policyFor(kind) : state.preset.policies[kind];
-    const headers = limiter ? rateLimitHeaders(limiter.peek(this.budgetOwner(key), kind, exchange.at)) : {};
-    return rateLimited(policy, { ...headers, 'Retry-After': wait.header });
+    const headers = limiter ? rateLimitHeaders(limiter.peek(this.budgetOwner(key, tenant), kind, exchange.at)) : {};
+    return rateLimited(this.policy(kind), { ...headers, 'Retry-After': wait.header });
   }
 
   /** Spends one request of the budget: the X-RateLimit-* headers to answer with, or the 429. */
-  private spend(exchange: Exchange, kind: BucketKind, key: ResolvedKey): Headers | ApiFailure {
-    const { limiter, state } = this.parts;
+  private spend(exchange: Exchange, kind: BucketKind, key: ResolvedKey, tenant: TenantParts): Headers | ApiFailure {
+    const { limiter, options } = this.parts;
     if (!limiter) return {};
-    const limit = limiter.take(this.budgetOwner(key), kind, exchange.at);
+    const limit = limiter.take(this.budgetOwner(key, tenant), kind, exchange.at);
     const headers = rateLimitHeaders(limit);
     if (limit.allowed) return headers;
-    const wait = retryAfter(limit.retryAfterMs ?? 1000, exchange.at, state.options.retryAfterFormat);
+    const wait = retryAfter(limit.retryAfterMs ?? 1000, exchange.at, options.retryAfterFormat);
     exchange.entry.retryAfterMs = wait.ms;
     return rateLimited(limit.policy, { ...headers, 'Retry-After': wait.header });
   }
@@ -135,13 +145,22 @@ export class Gateway {
     return this.parts.limiter ? this.parts.limiter.policyFor(kind).bucket : null;
   }
 
+  /** The bucket's policy; with rate limiting off, the preset's (usage is still measured against a window). */
+  private policy(kind: BucketKind): RateLimitPolicy {
+    const { limiter, options } = this.parts;
+    return limiter ? limiter.policyFor(kind) : options.preset.policies[kind];
+  }
+
+  private countUsage(exchange: Exchange, kind: BucketKind, key: ResolvedKey, outcome: UsageOutcome): void {
+    this.parts.usage.count(key.key, this.policy(kind), exchange.at, outcome);
+  }
+
   /** The psa variant counts one budget per tenant, the others one per key (docs/api-contract.md, Rate limits). */
-  private budgetOwner(key: ResolvedKey): string {
-    const { preset, tenant } = this.parts.state;
-    return preset.budgetPer === 'tenant' ? tenant.id : key.key;
+  private budgetOwner(key: ResolvedKey, tenant: TenantParts): string {
+    return this.parts.options.preset.budgetPer === 'tenant' ? tenant.state.tenant.id : key.key;
   }
 
   private scopeName(scope: Scope): string {
-    return scope === 'records:write' ? this.parts.state.preset.recordsScopeName : scope;
+    return scope === 'records:write' ? this.parts.options.preset.recordsScopeName : scope;
   }
 }

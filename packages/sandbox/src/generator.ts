@@ -5,6 +5,7 @@
  * same for a seed byte for byte: a 200k-event backlog costs ids, not data, at start-up.
  */
 import type { EventType } from '@eventsync/core';
+import type { GeneratorTicker, Tickable } from './generator-ticker.js';
 import { MonotonicUlid, Random, streamSeed, ulid } from './random.js';
 
 const FIRST_NAMES = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald', 'Frances', 'Ken', 'Radia', 'Linus', 'Margaret', 'Tim'];
@@ -104,19 +105,24 @@ export interface SteadyGeneratorHost {
 
 /**
  * Creates events at a steady rate. Each event's created_at is its scheduled instant, not the
- * tick's, so the feed shows an even stream whatever the timer's jitter.
+ * tick's, so the feed shows an even stream whatever the timer's jitter. The ticker (one for
+ * the whole sandbox) calls tick() while the generator runs.
  */
-export class SteadyGenerator {
-  private timer: NodeJS.Timeout | undefined;
+export class SteadyGenerator implements Tickable {
+  private running = false;
   private startedAt = 0;
   private made = 0;
   private rate = 0;
   private types: readonly EventType[] = [];
+  intervalMs = 1000;
 
-  constructor(private readonly host: SteadyGeneratorHost) {}
+  constructor(
+    private readonly host: SteadyGeneratorHost,
+    private readonly ticker: GeneratorTicker,
+  ) {}
 
   get ratePerSecond(): number {
-    return this.timer ? this.rate : 0;
+    return this.running ? this.rate : 0;
   }
 
   start(ratePerSecond: number, types: readonly EventType[]): void {
@@ -126,17 +132,18 @@ export class SteadyGenerator {
     this.types = types;
     this.startedAt = this.host.now();
     this.made = 0;
-    const interval = Math.min(1000, Math.max(10, Math.floor(1000 / ratePerSecond)));
-    this.timer = setInterval(() => this.tick(), interval);
-    this.timer.unref();
+    this.intervalMs = Math.min(1000, Math.max(10, Math.floor(1000 / ratePerSecond)));
+    this.running = true;
+    this.ticker.add(this);
   }
 
   stop(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    if (!this.running) return;
+    this.running = false;
+    this.ticker.remove(this);
   }
 
-  private tick(): void {
+  tick(): void {
     const now = this.host.now();
     const due = Math.floor(((now - this.startedAt) * this.rate) / 1000);
     const gap = 1000 / this.rate;

@@ -1,5 +1,8 @@
 // The public face of @eventsync/sandbox: re-exports only.
 export { startSandbox, type Sandbox } from './server.js';
+export type { SandboxTenant, TenantControls } from './controls.js';
+export type { BucketUsage, KeyUsageReport, SecondCount } from './key-usage.js';
+export { tenantSlug } from './tenant-options.js';
 export type { FaultOptions, GeneratorOptions, SandboxKey, SandboxOptions, WebhookOptions } from './options.js';
 export type { RequestRecord } from './request-log.js';
 export type { DeliveryRecord } from './deliveries.js';

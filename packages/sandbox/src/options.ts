@@ -22,6 +22,7 @@ import {
   type SignatureSettings,
 } from '@eventsync/core';
 import { base62, Random, streamSeed } from './random.js';
+import { resolveTenants, type ResolvedTenant } from './tenant-options.js';
 import { checkDuration } from './time.js';
 import { checkWebhookFaults, type WebhookFaultOptions } from './webhook-faults.js';
 
@@ -68,12 +69,21 @@ export interface SandboxOptions {
   host?: string;
   /** Default `integration`: base path, auth style, request-id header, policies, key prefix. */
   preset?: PresetName;
-  /** Default `<keyPrefix>_<environment>_` + 24 seeded base62 characters. */
+  /** Default `<keyPrefix>_<environment>_` + 24 seeded base62 characters. Not with `tenants`. */
   apiKey?: string;
-  /** Scopes of `apiKey`, default all four. */
+  /** Scopes of `apiKey` (with `tenants`: of every tenant's key), default all four. */
   scopes?: Scope[];
-  /** More keys the server accepts. */
+  /** More keys the server accepts, all of the one tenant. Not with `tenants`. */
   keys?: SandboxKey[];
+  /**
+   * Serve this many tenants from the one server (1..100000), each with one seeded key of its
+   * own, its own feed, records, subscriptions, deliveries and generator; the key a request
+   * carries picks the tenant. Slugs are `tenant-0001`, `tenant-0002`, ... (wider past 9999).
+   * Without it: one tenant, `sandbox-<preset>`, with `apiKey` and `keys`.
+   */
+  tenants?: number;
+  /** With `tenants`: a backlog count for some tenants by slug (e.g. `{ 'tenant-0001': 500000 }`); the rest take `backlog`. */
+  backlogs?: Record<string, number>;
   /** Default `test`. In `live`, `_test_` keys are refused (docs/api-contract.md, Authentication and scopes). */
   environment?: 'test' | 'live';
   /** Default 1. */
@@ -86,9 +96,9 @@ export interface SandboxOptions {
   policies?: Partial<Record<BucketKind, RateLimitPolicy | string>> | false;
   /** How a 429's Retry-After is written, default `seconds`. */
   retryAfterFormat?: 'seconds' | 'http-date';
-  /** Events created in the past and already visible when the server starts. */
+  /** Events created in the past and already visible when the server starts (with `tenants`: in each tenant's feed). */
   backlog?: { count: number; spanMs?: number; types?: EventType[] };
-  /** Steady live events, default off. */
+  /** Steady live events, default off (with `tenants`: each tenant at this rate). */
   generator?: GeneratorOptions | false;
   faults?: FaultOptions;
   /** Default true: mounts the unauthenticated `/_sandbox/*` control routes (loopback only). */
@@ -106,7 +116,11 @@ export interface ResolvedKey {
   readonly key: string;
   readonly name: string;
   readonly scopes: readonly Scope[];
+  /** Index of the tenant the key belongs to (ResolvedOptions.tenants). */
+  readonly tenant: number;
 }
+
+export type ResolvedBacklog = { readonly count: number; readonly spanMs: number; readonly types: readonly EventType[] } | null;
 
 export interface ResolvedWebhookOptions {
   readonly timeScale: number;
@@ -119,15 +133,21 @@ export interface ResolvedOptions {
   readonly port: number;
   readonly host: string;
   readonly preset: Preset;
+  /** The first tenant's first key. */
   readonly apiKey: string;
+  /** Every key of every tenant. */
   readonly keys: readonly ResolvedKey[];
+  readonly tenants: readonly ResolvedTenant[];
+  /** `tenants` was given: the tenants are `tenant-0001`... rather than the one `sandbox-<preset>`. */
+  readonly multiTenant: boolean;
   readonly environment: 'test' | 'live';
   readonly seed: number;
   readonly now: () => number;
   readonly visibilityLagMs: number;
   readonly policies: Readonly<Record<BucketKind, RateLimitPolicy>> | null;
   readonly retryAfterFormat: 'seconds' | 'http-date';
-  readonly backlog: { readonly count: number; readonly spanMs: number; readonly types: readonly EventType[] } | null;
+  /** The backlog a tenant gets unless `backlogs` names it (ResolvedTenant.backlog is the one used). */
+  readonly backlog: ResolvedBacklog;
   readonly generator: { readonly ratePerSecond: number; readonly types: readonly EventType[] } | null;
   readonly faults: FaultOptions;
   readonly admin: boolean;
@@ -149,20 +169,20 @@ export function resolveOptions(options: SandboxOptions = {}): ResolvedOptions {
   if (environment !== 'test' && environment !== 'live') {
     throw new ConfigError(`environment must be "test" or "live", got "${String(environment)}"`, 'environment');
   }
-  const apiKey = options.apiKey ?? `${preset.keyPrefix}_${environment}_${base62(new Random(streamSeed(seed, 'api-key')), 24)}`;
-  const keys: ResolvedKey[] = [
-    { key: apiKey, name: DEFAULT_KEY_NAME, scopes: checkScopes(options.scopes ?? SCOPES, 'scopes') },
-    ...(options.keys ?? []).map((extra, index) => ({
-      key: extra.key,
-      name: extra.name ?? `Key ${index + 2}`,
-      scopes: checkScopes(extra.scopes ?? SCOPES, `keys[${index}].scopes`),
-    })),
-  ];
-  for (const entry of keys) {
-    if (typeof entry.key !== 'string' || entry.key === '' || /\s/.test(entry.key)) {
-      throw new ConfigError('every API key must be a non-empty string without white space', 'keys');
-    }
-  }
+  const scopes = checkScopes(options.scopes ?? SCOPES, 'scopes');
+  const backlog = resolveBacklog(options.backlog);
+  const tenants =
+    options.tenants === undefined
+      ? [singleTenant(options, preset, environment, seed, scopes, backlog)]
+      : resolveTenants(options, {
+          preset,
+          environment,
+          seed,
+          scopes,
+          backlog,
+          backlogWithCount: (count) => resolveBacklog({ ...(options.backlog || {}), count }),
+        });
+  const keys = tenants.flatMap((tenant) => tenant.keys);
   const visibilityLagMs = options.visibilityLagMs ?? VISIBILITY_LAG_MS;
   checkNonNegative(visibilityLagMs, 'visibilityLagMs');
   const retryAfterFormat = options.retryAfterFormat ?? 'seconds';
@@ -175,15 +195,17 @@ export function resolveOptions(options: SandboxOptions = {}): ResolvedOptions {
     port,
     host: options.host ?? DEFAULT_HOST,
     preset,
-    apiKey,
+    apiKey: keys[0]!.key,
     keys,
+    tenants,
+    multiTenant: options.tenants !== undefined,
     environment,
     seed,
     now: options.now ?? Date.now,
     visibilityLagMs,
     policies: resolvePolicies(preset, options.policies),
     retryAfterFormat,
-    backlog: resolveBacklog(options.backlog),
+    backlog,
     generator: options.generator ? resolveGenerator(options.generator) : null,
     faults: checkFaults(options.faults ?? {}),
     admin: options.admin ?? true,
@@ -235,7 +257,36 @@ function resolvePolicies(preset: Preset, given: SandboxOptions['policies']): Res
   return { read: pick('read'), write: pick('write') };
 }
 
-function resolveBacklog(backlog: SandboxOptions['backlog']): ResolvedOptions['backlog'] {
+/** The one tenant of a sandbox started without `tenants`: the keys the caller gave, the seed itself. */
+function singleTenant(
+  options: SandboxOptions,
+  preset: Preset,
+  environment: 'test' | 'live',
+  seed: number,
+  scopes: readonly Scope[],
+  backlog: ResolvedBacklog,
+): ResolvedTenant {
+  if (options.backlogs !== undefined) throw new ConfigError('backlogs names tenants by slug: it needs tenants', 'backlogs');
+  const apiKey = options.apiKey ?? `${preset.keyPrefix}_${environment}_${base62(new Random(streamSeed(seed, 'api-key')), 24)}`;
+  const keys: ResolvedKey[] = [
+    { key: apiKey, name: DEFAULT_KEY_NAME, scopes, tenant: 0 },
+    ...(options.keys ?? []).map((extra, index) => ({
+      key: extra.key,
+      name: extra.name ?? `Key ${index + 2}`,
+      scopes: checkScopes(extra.scopes ?? SCOPES, `keys[${index}].scopes`),
+      tenant: 0,
+    })),
+  ];
+  for (const entry of keys) {
+    if (typeof entry.key !== 'string' || entry.key === '' || /\s/.test(entry.key)) {
+      throw new ConfigError('every API key must be a non-empty string without white space', 'keys');
+    }
+  }
+  const id = `ten_${base62(new Random(streamSeed(seed, 'tenant')), 16)}`;
+  return { index: 0, id, slug: `sandbox-${preset.name}`, seed, keys, backlog };
+}
+
+export function resolveBacklog(backlog: SandboxOptions['backlog']): ResolvedBacklog {
   if (!backlog || backlog.count === 0) return null;
   if (!Number.isInteger(backlog.count) || backlog.count < 0) {
     throw new ConfigError('backlog.count must be a whole number', 'backlog');

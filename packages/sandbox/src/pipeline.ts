@@ -10,18 +10,22 @@ import { ApiFailure } from './errors.js';
 import { Exchange, readRequest, type ExchangeOutlet, type Headers } from './exchange.js';
 import type { FaultInjector } from './faults.js';
 import { Gateway } from './gateway.js';
+import type { KeyUsage } from './key-usage.js';
 import { isLoopback } from './http.js';
 import { idempotentReply, type IdempotencyStore } from './idempotency.js';
-import type { ResolvedKey } from './options.js';
+import type { ResolvedKey, ResolvedOptions } from './options.js';
 import { Random, streamSeed, ulid } from './random.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { RequestLog } from './request-log.js';
 import { isUnder, routeFailure, type RequestContext, type Route, type Router } from './router.js';
-import type { SandboxState } from './state.js';
+import type { TenantParts } from './tenant-parts.js';
 
 export interface PipelineParts {
-  readonly state: SandboxState;
+  readonly options: ResolvedOptions;
+  /** Indexed by ResolvedKey.tenant. */
+  readonly tenants: readonly TenantParts[];
   readonly keyRing: KeyRing;
+  readonly usage: KeyUsage;
   /** null: rate limiting off. */
   readonly limiter: RateLimiter | null;
   readonly faults: FaultInjector;
@@ -34,32 +38,32 @@ export interface PipelineParts {
   readonly later: (delayMs: number, action: () => void) => void;
 }
 
-const ADMIN_KEY: ResolvedKey = { key: '', name: 'admin', scopes: [] };
+const ADMIN_KEY: ResolvedKey = { key: '', name: 'admin', scopes: [], tenant: 0 };
 
 export function createPipeline(parts: PipelineParts): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  const { state, faults, idempotency, admin } = parts;
-  const requestIds = new Random(streamSeed(state.options.seed, 'request-ids'));
-  const outlet: ExchangeOutlet = { log: parts.log, now: state.now, requestIdHeader: state.preset.requestIdHeader, later: parts.later };
+  const { options, faults, idempotency, admin } = parts;
+  const requestIds = new Random(streamSeed(options.seed, 'request-ids'));
+  const outlet: ExchangeOutlet = { log: parts.log, now: options.now, requestIdHeader: options.preset.requestIdHeader, later: parts.later };
   const gateway = new Gateway(parts);
 
   return async function handle(req, res) {
     const request = await readRequest(req);
-    const at = state.now();
+    const at = options.now();
     const exchange = new Exchange(req, res, request, at, `req_${ulid(at, requestIds)}`, outlet);
     if (admin && isUnder(request.pathname, ADMIN_PREFIX)) {
-      handleAdmin(exchange, admin, idempotency);
+      handleAdmin(exchange, admin, idempotency, parts.tenants[0]!);
       return;
     }
     const delayMs = faults.latencyMs();
     const admitted = gateway.admit(exchange, delayMs);
     if (!admitted) return;
-    const { route, params, key, path, limitHeaders } = admitted;
-    void runHandler(exchange, route, exchange.context(route, params, key, path), delayMs, limitHeaders, idempotency);
+    const { route, params, key, tenant, path, limitHeaders } = admitted;
+    void runHandler(exchange, route, exchange.context(route, params, key, tenant, path), delayMs, limitHeaders, idempotency);
   };
 }
 
 /** The unauthenticated control routes: loopback clients only, no faults, no budget. */
-function handleAdmin(exchange: Exchange, admin: Router, idempotency: IdempotencyStore): void {
+function handleAdmin(exchange: Exchange, admin: Router, idempotency: IdempotencyStore, first: TenantParts): void {
   const { method, pathname } = exchange.request;
   if (!isLoopback(exchange.req.socket.remoteAddress)) {
     exchange.fail(0, new ApiFailure(403, 'insufficient_scope', 'the /_sandbox control routes answer loopback clients only'));
@@ -71,7 +75,7 @@ function handleAdmin(exchange: Exchange, admin: Router, idempotency: Idempotency
     exchange.fail(0, routeFailure(match, method, pathname, ADMIN_PREFIX));
     return;
   }
-  void runHandler(exchange, match.route, exchange.context(match.route, match.params, ADMIN_KEY, path), 0, {}, idempotency);
+  void runHandler(exchange, match.route, exchange.context(match.route, match.params, ADMIN_KEY, first, path), 0, {}, idempotency);
 }
 
 /** Runs the handler (with Idempotency-Key replay where the route honours it) and answers. Never rejects. */

@@ -21,8 +21,8 @@ export interface RateLimitState {
   readonly retryAfterMs?: number;
 }
 
-/** Timestamps of admitted requests, oldest first; `head` skips expired ones without shifting. */
-class SlidingLog {
+/** Timestamps (of admitted requests here; of every arrival in key-usage.ts), oldest first; `head` skips expired ones without shifting. */
+export class SlidingLog {
   private times: number[] = [];
   private head = 0;
 

@@ -6,6 +6,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { BucketKind, Scope } from '@eventsync/core';
 import { ApiFailure } from './errors.js';
 import type { ResolvedKey } from './options.js';
+import type { TenantParts } from './tenant-parts.js';
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
@@ -18,6 +19,8 @@ export interface RequestContext {
   readonly headers: IncomingHttpHeaders;
   /** The authenticated key; admin routes see a placeholder. */
   readonly key: ResolvedKey;
+  /** The key's tenant, whose stores the handler works on; admin routes see the first tenant and pick theirs from the path. */
+  readonly tenant: TenantParts;
   readonly requestId: string;
   /** The sandbox clock at the time the request is handled. */
   readonly now: number;

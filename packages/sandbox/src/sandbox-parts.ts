@@ -1,52 +1,49 @@
 /**
- * The sandbox without its socket: state, keys, faults, the request log, subscriptions and
- * their delivery engine, the live generator. The server, the in-process controls and the
- * /_sandbox routes all work on these same parts.
+ * The sandbox without its socket: its tenants (one, or `tenants: N`), the key ring that maps a
+ * key to its tenant, faults, the request log, per-key usage, and the one timer the tenants'
+ * generators share. The server, the in-process controls and the /_sandbox routes all work on
+ * these same parts.
  */
-import { RETENTION_MS } from '@eventsync/core';
 import { KeyRing } from './auth.js';
-import { DeliveryEngine } from './deliveries.js';
+import { DELIVERY_LOG_MAX, DeliveryLog } from './delivery-log.js';
 import { FaultInjector } from './faults.js';
-import { SteadyGenerator } from './generator.js';
+import { GeneratorTicker } from './generator-ticker.js';
+import { KeyUsage } from './key-usage.js';
 import type { ResolvedOptions } from './options.js';
 import { RequestLog } from './request-log.js';
-import { createState, type SandboxState } from './state.js';
-import { SubscriptionStore } from './subscriptions.js';
+import { assembleTenant, type TenantParts } from './tenant-parts.js';
 
 export interface SandboxParts {
   readonly options: ResolvedOptions;
-  readonly state: SandboxState;
+  /** In slug order; the first is the one a sandbox without `tenants` has. */
+  readonly tenants: readonly TenantParts[];
   readonly keyRing: KeyRing;
   readonly faults: FaultInjector;
   readonly log: RequestLog;
-  readonly subscriptions: SubscriptionStore;
-  readonly deliveries: DeliveryEngine;
-  readonly generator: SteadyGenerator;
+  readonly usage: KeyUsage;
+  readonly ticker: GeneratorTicker;
+  /** Every delivery attempt: the one tenant's log, or (with `tenants`) all tenants' together. */
+  readonly deliveryLog: DeliveryLog | undefined;
 }
 
-const PRUNE_EVERY_MS = 60_000;
+/** With many tenants, each keeps fewer attempts of its own (the shared log keeps DELIVERY_LOG_MAX): memory stays near one sandbox's. */
+const TENANT_DELIVERY_LOG_MIN = 1000;
 
 export function assembleParts(options: ResolvedOptions): SandboxParts {
-  const state = createState(options);
-  const keyRing = new KeyRing(options);
-  const faults = new FaultInjector(options.seed, options.faults);
-  const log = new RequestLog();
-  const subscriptions = new SubscriptionStore();
-  const deliveries = new DeliveryEngine(state, subscriptions, options.webhooks);
-  return { options, state, keyRing, faults, log, subscriptions, deliveries, generator: prunedGenerator(state) };
-}
-
-/** Live events at a steady rate. Only a generator grows the store without bound, so it also drops what retention already hides. */
-function prunedGenerator(state: SandboxState): SteadyGenerator {
-  let lastPrune = state.now();
-  return new SteadyGenerator({
-    now: state.now,
-    create: (type, ms) => state.createEvent(type, undefined, { createdMs: ms }),
-    pickType: (types) => state.factory.pickType(types),
-    onTick: (time) => {
-      if (time - lastPrune < PRUNE_EVERY_MS) return;
-      lastPrune = time;
-      state.events.prune(time - RETENTION_MS);
-    },
-  });
+  const ticker = new GeneratorTicker();
+  const deliveryLog = options.multiTenant ? new DeliveryLog() : undefined;
+  const tenantDeliveryLogMax = options.multiTenant
+    ? Math.max(TENANT_DELIVERY_LOG_MIN, Math.floor(DELIVERY_LOG_MAX / options.tenants.length))
+    : DELIVERY_LOG_MAX;
+  const tenants = options.tenants.map((tenant) => assembleTenant(options, tenant, { ticker, deliveryLog, tenantDeliveryLogMax }));
+  return {
+    options,
+    tenants,
+    keyRing: new KeyRing(options),
+    faults: new FaultInjector(options.seed, options.faults),
+    log: new RequestLog(),
+    usage: new KeyUsage(),
+    ticker,
+    deliveryLog,
+  };
 }

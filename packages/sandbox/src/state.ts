@@ -7,8 +7,8 @@ import type { EventType, Preset } from '@eventsync/core';
 import { EventStore, StoredEvent, type SampleData } from './event-store.js';
 import { EventFactory } from './generator.js';
 import type { ResolvedOptions } from './options.js';
-import { base62, Random, streamSeed } from './random.js';
 import { RecordStore } from './records.js';
+import type { ResolvedTenant } from './tenant-options.js';
 
 export interface Tenant {
   readonly id: string;
@@ -26,6 +26,8 @@ export interface SandboxState {
   readonly options: ResolvedOptions;
   readonly preset: Preset;
   readonly tenant: Tenant;
+  /** The tenant's seed: every seeded stream of this tenant (ids, data, secrets, faults) starts from it. */
+  readonly seed: number;
   readonly events: EventStore;
   readonly records: RecordStore;
   readonly factory: EventFactory;
@@ -36,16 +38,18 @@ export interface SandboxState {
   onEvent(listener: (event: StoredEvent) => void): void;
 }
 
-export function createState(options: ResolvedOptions): SandboxState {
+/** One tenant's stores; a sandbox without `tenants` has exactly one. */
+export function createState(options: ResolvedOptions, tenant: ResolvedTenant): SandboxState {
   const { now, preset } = options;
-  const factory = new EventFactory(options.seed, options.visibilityLagMs);
+  const factory = new EventFactory(tenant.seed, options.visibilityLagMs);
   const events = new EventStore();
   const listeners: Array<(event: StoredEvent) => void> = [];
   const sample: SampleData = (type, ms, id) => factory.sampleData(type, ms, id);
   const state: SandboxState = {
     options,
     preset,
-    tenant: { id: `ten_${base62(new Random(streamSeed(options.seed, 'tenant')), 16)}`, slug: `sandbox-${preset.name}` },
+    tenant: { id: tenant.id, slug: tenant.slug },
+    seed: tenant.seed,
     events,
     records: new RecordStore(),
     factory,
@@ -63,13 +67,12 @@ export function createState(options: ResolvedOptions): SandboxState {
       listeners.push(listener);
     },
   };
-  seedBacklog(state);
+  seedBacklog(state, tenant.backlog);
   return state;
 }
 
 /** Past events spread evenly over the span, ending after the lag so all are committed at start. */
-function seedBacklog(state: SandboxState): void {
-  const backlog = state.options.backlog;
+function seedBacklog(state: SandboxState, backlog: ResolvedTenant['backlog']): void {
   if (!backlog) return;
   const end = state.now() - state.options.visibilityLagMs - 1000;
   const start = end - backlog.spanMs;

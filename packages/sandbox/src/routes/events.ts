@@ -21,8 +21,8 @@ interface FeedFilters {
   readonly order: 'asc' | 'desc';
 }
 
-export function eventRoutes(state: SandboxState): Route[] {
-  return [{ method: 'GET', path: '/events', scope: 'events:read', handle: (context) => listEvents(state, context) }];
+export function eventRoutes(): Route[] {
+  return [{ method: 'GET', path: '/events', scope: 'events:read', handle: (context) => listEvents(context.tenant.state, context) }];
 }
 
 function listEvents(state: SandboxState, context: RequestContext) {

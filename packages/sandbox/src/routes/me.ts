@@ -4,15 +4,14 @@
  */
 import type { Me } from '@eventsync/core';
 import type { Route } from '../router.js';
-import type { SandboxState } from '../state.js';
 
-export function meRoutes(state: SandboxState): Route[] {
+export function meRoutes(): Route[] {
   return [
     {
       method: 'GET',
       path: '/me',
-      handle: ({ key }) => {
-        const me: Me = { key: { name: key.name, last4: key.key.slice(-4), scopes: [...key.scopes] }, tenant: state.tenant };
+      handle: ({ key, tenant }) => {
+        const me: Me = { key: { name: key.name, last4: key.key.slice(-4), scopes: [...key.scopes] }, tenant: tenant.state.tenant };
         return { status: 200, body: me };
       },
     },

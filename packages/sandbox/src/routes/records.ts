@@ -15,16 +15,17 @@ const MAX_TEXT = 500;
 const MAX_NOTE = 10_000;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-export function recordRoutes(state: SandboxState): Route[] {
+/** Each handler works on the records of the caller's tenant. */
+export function recordRoutes(): Route[] {
   const write = { scope: 'records:write', idempotent: true } as const;
   return [
-    { method: 'POST', path: '/leads', ...write, handle: (c) => createLead(state, c) },
-    { method: 'POST', path: '/customers', ...write, handle: (c) => ({ status: 201, body: createCustomer(state, c.body(), '', c.now) }) },
-    { method: 'POST', path: '/customers/batch', ...write, handle: (c) => createBatch(state, c) },
-    { method: 'GET', path: '/customers', handle: (c) => searchCustomers(state, c) },
-    { method: 'GET', path: '/customers/:id', handle: (c) => ({ status: 200, body: findCustomer(state, c.params.id!) }) },
-    { method: 'PATCH', path: '/customers/:id', scope: 'records:write', handle: (c) => updateCustomer(state, c) },
-    { method: 'POST', path: '/customers/:id/notes', ...write, handle: (c) => createNote(state, c) },
+    { method: 'POST', path: '/leads', ...write, handle: (c) => createLead(c.tenant.state, c) },
+    { method: 'POST', path: '/customers', ...write, handle: (c) => ({ status: 201, body: createCustomer(c.tenant.state, c.body(), '', c.now) }) },
+    { method: 'POST', path: '/customers/batch', ...write, handle: (c) => createBatch(c.tenant.state, c) },
+    { method: 'GET', path: '/customers', handle: (c) => searchCustomers(c.tenant.state, c) },
+    { method: 'GET', path: '/customers/:id', handle: (c) => ({ status: 200, body: findCustomer(c.tenant.state, c.params.id!) }) },
+    { method: 'PATCH', path: '/customers/:id', scope: 'records:write', handle: (c) => updateCustomer(c.tenant.state, c) },
+    { method: 'POST', path: '/customers/:id/notes', ...write, handle: (c) => createNote(c.tenant.state, c) },
   ];
 }
 

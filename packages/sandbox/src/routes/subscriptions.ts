@@ -4,13 +4,12 @@
  * create (the only answer that shows the secret), list, get, patch, delete, test delivery and
  * the failures audit.
  */
-import { PAGE_LIMIT_DEFAULT } from '@eventsync/core';
+import { PAGE_LIMIT_DEFAULT, type Preset } from '@eventsync/core';
 import { decodeCursor, encodeCursor, parseLimit } from '../cursor.js';
 import type { DeliveryEngine } from '../deliveries.js';
 import { ApiFailure, invalidParameter, notFound } from '../errors.js';
-import { MonotonicUlid, Random, streamSeed } from '../random.js';
+import type { MonotonicUlid, Random } from '../random.js';
 import type { Reply, RequestContext, Route } from '../router.js';
-import type { SandboxState } from '../state.js';
 import { view, viewWithSecret, type ManagedBy, type StoredSubscription, type SubscriptionStore } from '../subscriptions.js';
 import { checkActive, checkDescription, checkEvents, checkManagedBy, checkUrl } from './subscription-input.js';
 
@@ -28,7 +27,7 @@ const MANAGED_HINTS: Record<ManagedBy, string> = {
   eventsync: 'managed by eventsync: restart eventsync sync with the new settings',
 };
 
-/** The stores a handler works on, and the seeded streams new subscriptions draw from. */
+/** The caller's tenant's stores a handler works on, and the seeded streams its new subscriptions draw from. */
 interface Parts {
   readonly store: SubscriptionStore;
   readonly engine: DeliveryEngine;
@@ -44,26 +43,24 @@ interface Patch {
   readonly active: boolean | undefined;
 }
 
-export function subscriptionRoutes(state: SandboxState, store: SubscriptionStore, engine: DeliveryEngine): Route[] {
-  const base = state.preset.subscriptionsPath;
-  const parts: Parts = {
-    store,
-    engine,
-    ids: new MonotonicUlid(new Random(streamSeed(state.options.seed, 'subscription-ids'))),
-    secrets: new Random(streamSeed(state.options.seed, 'webhook-secrets')),
-  };
+export function subscriptionRoutes(preset: Preset): Route[] {
+  const base = preset.subscriptionsPath;
   return [
     // A create retried with the same Idempotency-Key gets the first answer, secret included:
     // the first answer was lost, and a subscription whose secret nobody has is useless.
-    { method: 'POST', path: base, ...WRITE, idempotent: true, handle: (context) => createSubscription(parts, context) },
-    { method: 'GET', path: base, ...READ, handle: (context) => listSubscriptions(store, context) },
-    { method: 'GET', path: `${base}/:id`, ...READ, handle: (context) => ({ status: 200, body: view(find(store, context)) }) },
-    { method: 'PATCH', path: `${base}/:id`, ...WRITE, handle: (context) => patchSubscription(parts, context) },
-    { method: 'DELETE', path: `${base}/:id`, ...WRITE, handle: (context) => deleteSubscription(parts, context) },
+    { method: 'POST', path: base, ...WRITE, idempotent: true, handle: (context) => createSubscription(parts(context), context) },
+    { method: 'GET', path: base, ...READ, handle: (context) => listSubscriptions(parts(context).store, context) },
+    { method: 'GET', path: `${base}/:id`, ...READ, handle: (context) => ({ status: 200, body: view(find(parts(context).store, context)) }) },
+    { method: 'PATCH', path: `${base}/:id`, ...WRITE, handle: (context) => patchSubscription(parts(context), context) },
+    { method: 'DELETE', path: `${base}/:id`, ...WRITE, handle: (context) => deleteSubscription(parts(context), context) },
     // A retried test (same Idempotency-Key) answers with the first attempt instead of sending another.
-    { method: 'POST', path: `${base}/:id/test`, ...WRITE, idempotent: true, handle: (context) => sendTestDelivery(parts, context) },
-    { method: 'GET', path: `${base}/:id/failures`, ...READ, handle: (context) => listFailures(store, context) },
+    { method: 'POST', path: `${base}/:id/test`, ...WRITE, idempotent: true, handle: (context) => sendTestDelivery(parts(context), context) },
+    { method: 'GET', path: `${base}/:id/failures`, ...READ, handle: (context) => listFailures(parts(context).store, context) },
   ];
+}
+
+function parts({ tenant }: RequestContext): Parts {
+  return { store: tenant.subscriptions, engine: tenant.deliveries, ids: tenant.subscriptionIds, secrets: tenant.webhookSecrets };
 }
 
 function createSubscription({ store, ids, secrets }: Parts, { body, now }: RequestContext): Reply {
