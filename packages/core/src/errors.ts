@@ -213,6 +213,8 @@ export type DatabaseProblem =
   | 'table-shape'
   | 'disk-full'
   | 'locked'
+  /** A worker's lease on the connection was taken by another worker or expired (PostgresLeases): this worker must stop syncing it. */
+  | 'lease-lost'
   | 'unstorable-event'
   | 'other';
 

@@ -12,5 +12,17 @@ export { RedisRateLog, type SharedRateLog, type Claim } from './redis-rate-log.j
 export { stoppableSleep } from './stoppable-sleep.js';
 export { storageError } from './storage-error.js';
 export { PostgresStorage, type PostgresStorageOptions } from './postgres-storage.js';
+export {
+  PostgresLeases,
+  type CommitFence,
+  DEFAULT_LEASE_TTL_MS,
+  heartbeatIntervalMs,
+  fairShare,
+  type Lease,
+  type LeasesOptions,
+  type Heartbeat,
+  type LeaseStatus,
+} from './postgres-leases.js';
+export type { PostgresPool, PostgresPoolClient } from './postgres-pool.js';
 export { SqliteStorage, type SqliteStorageOptions } from './sqlite-storage.js';
 export { acquireLock, stateLockOwner } from './writer-lock.js';

@@ -4,6 +4,7 @@
  * Node's errnos for the socket.
  */
 import { DatabaseStorageError, type DatabaseProblem } from '../errors.js';
+import { TableShapeError } from './postgres-layout.js';
 import type { PostgresTarget } from './postgres-target.js';
 
 export interface FailureContext {
@@ -21,6 +22,14 @@ const LOST_MESSAGE = /Connection terminated|Client has encountered a connection 
 
 export function postgresFailure(thrown: unknown, context: FailureContext): DatabaseStorageError {
   if (thrown instanceof DatabaseStorageError) return thrown;
+  if (thrown instanceof TableShapeError) {
+    return new DatabaseStorageError(
+      `${thrown.message}. Eventsync creates and owns that table: rename or drop it, or give Eventsync another schema or table prefix. ${context.after}`,
+      context.where,
+      'table-shape',
+      undefined,
+    );
+  }
   const code = typeof (thrown as { code?: unknown } | undefined)?.code === 'string' ? (thrown as { code: string }).code : undefined;
   const said = context.target.redact(thrown instanceof Error ? thrown.message : String(thrown)).replace(/\s+/g, ' ').trim();
   const [problem, text] = explain(code, said, context.target);

@@ -1,7 +1,11 @@
 /**
- * The Postgres storage's tables, created and migrated when a storage opens.
+ * The Postgres storage's tables, created and migrated when a storage opens, and the tables of
+ * the workers that share connections (postgres-leases.ts), created when leases open.
  *
- * Migrations are numbered; `<prefix>migrations` records each one applied. They run in one
+ * Migrations are numbered, each for one table set: `sink` (events, checkpoints) or
+ * `coordination` (leases, workers, lease history). A storage migrates only `sink`, so a sync
+ * without workers gets no lease tables and needs no CREATE privilege for them; one
+ * `<prefix>migrations` table records each migration applied, whichever set. They run in one
  * transaction that first takes a transaction-level advisory lock on (schema, prefix): two
  * processes opening at once queue on it, and the second finds the work done. (Without the
  * lock, two concurrent `CREATE TABLE IF NOT EXISTS` can still collide in the catalog.) A
@@ -28,7 +32,9 @@ interface TableShape {
   readonly primaryKey: readonly string[];
 }
 
-type TableRole = 'events' | 'checkpoints' | 'migrations';
+type TableRole = 'events' | 'checkpoints' | 'migrations' | 'leases' | 'workers' | 'lease_history';
+/** Which tables a caller needs: a storage the sink's, a worker pool the coordination tables. */
+export type TableSet = 'sink' | 'coordination';
 
 const SHAPES: Readonly<Record<TableRole, TableShape>> = {
   events: {
@@ -59,6 +65,41 @@ const SHAPES: Readonly<Record<TableRole, TableShape>> = {
     ],
     primaryKey: ['version'],
   },
+  leases: {
+    columns: [
+      { name: 'connection', type: 'text' },
+      { name: 'owner', type: 'text' },
+      { name: 'epoch', type: 'bigint' },
+      { name: 'expires_at', type: 'timestamp with time zone' },
+      { name: 'acquired_at', type: 'timestamp with time zone' },
+      { name: 'last_error', type: 'text' },
+      { name: 'updated_at', type: 'timestamp with time zone' },
+    ],
+    primaryKey: ['connection'],
+  },
+  workers: {
+    columns: [
+      { name: 'worker', type: 'text' },
+      { name: 'host', type: 'text' },
+      { name: 'pid', type: 'integer' },
+      { name: 'started_at', type: 'timestamp with time zone' },
+      { name: 'heartbeat_at', type: 'timestamp with time zone' },
+      { name: 'expires_at', type: 'timestamp with time zone' },
+    ],
+    primaryKey: ['worker'],
+  },
+  lease_history: {
+    columns: [
+      { name: 'connection', type: 'text' },
+      { name: 'epoch', type: 'bigint' },
+      { name: 'owner', type: 'text' },
+      { name: 'acquired_at', type: 'timestamp with time zone' },
+      { name: 'first_commit_at', type: 'timestamp with time zone' },
+      { name: 'last_commit_at', type: 'timestamp with time zone' },
+      { name: 'commits', type: 'bigint' },
+    ],
+    primaryKey: ['connection', 'epoch'],
+  },
 };
 
 /** Longest prefix whose table and index names stay within Postgres's 63 bytes. */
@@ -79,6 +120,9 @@ export class PostgresLayout {
   readonly events: string;
   readonly checkpoints: string;
   readonly migrations: string;
+  readonly leases: string;
+  readonly workers: string;
+  readonly leaseHistory: string;
 
   /** @throws ConfigError for a schema or prefix Eventsync will not name tables with. */
   constructor(schema: string, prefix: string) {
@@ -88,10 +132,15 @@ export class PostgresLayout {
     if (schema === '' || Buffer.byteLength(schema) > 63) throw new ConfigError(`the schema name "${schema}" must be 1 to 63 bytes long`, 'schema');
     this.schema = PLAIN_NAME.test(schema) ? schema.toLowerCase() : schema;
     this.prefix = prefix.toLowerCase();
-    this.names = { events: `${this.prefix}events`, checkpoints: `${this.prefix}checkpoints`, migrations: `${this.prefix}migrations` };
-    this.events = this.qualified(this.names.events);
-    this.checkpoints = this.qualified(this.names.checkpoints);
-    this.migrations = this.qualified(this.names.migrations);
+    const names: Record<TableRole, string> = { events: '', checkpoints: '', migrations: '', leases: '', workers: '', lease_history: '' };
+    for (const role of Object.keys(names) as TableRole[]) names[role] = `${this.prefix}${role}`;
+    this.names = names;
+    this.events = this.qualified(names.events);
+    this.checkpoints = this.qualified(names.checkpoints);
+    this.migrations = this.qualified(names.migrations);
+    this.leases = this.qualified(names.leases);
+    this.workers = this.qualified(names.workers);
+    this.leaseHistory = this.qualified(names.lease_history);
   }
 
   qualified(name: string): string {
@@ -105,11 +154,23 @@ export class PostgresLayout {
   }
 }
 
-/** Each migration's statements, in order; never edit one that has shipped: add the next. */
-const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly name: string; statements(layout: PostgresLayout): string[] }> = [
+interface Migration {
+  /** Unique across sets, so one migrations table records both. */
+  readonly version: number;
+  readonly set: TableSet;
+  readonly name: string;
+  /** The tables it creates: checked before it runs, since `IF NOT EXISTS` would adopt a stranger's. */
+  readonly creates: readonly TableRole[];
+  statements(layout: PostgresLayout): string[];
+}
+
+/** Each migration's statements, in order within its set; never edit one that has shipped: add the next. */
+const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
+    set: 'sink',
     name: 'events and checkpoints',
+    creates: ['events', 'checkpoints'],
     statements: (layout) => [
       `CREATE TABLE IF NOT EXISTS ${layout.events} (
         source text NOT NULL, id text NOT NULL, type text NOT NULL, created_at timestamptz NOT NULL, data jsonb NOT NULL,
@@ -118,7 +179,31 @@ const MIGRATIONS: ReadonlyArray<{ readonly version: number; readonly name: strin
       `CREATE TABLE IF NOT EXISTS ${layout.checkpoints} (source text PRIMARY KEY, checkpoint jsonb NOT NULL, updated_at timestamptz NOT NULL DEFAULT now())`,
     ],
   },
+  {
+    version: 2,
+    set: 'coordination',
+    name: 'leases, workers and lease history',
+    creates: ['leases', 'workers', 'lease_history'],
+    statements: (layout) => [
+      // A row per connection; owner and expires_at null when nobody holds it. epoch counts the claims.
+      `CREATE TABLE IF NOT EXISTS ${layout.leases} (
+        connection text PRIMARY KEY, owner text, epoch bigint NOT NULL DEFAULT 0, expires_at timestamptz,
+        acquired_at timestamptz, last_error text, updated_at timestamptz NOT NULL DEFAULT now())`,
+      `CREATE TABLE IF NOT EXISTS ${layout.workers} (
+        worker text PRIMARY KEY, host text NOT NULL, pid integer NOT NULL, started_at timestamptz NOT NULL DEFAULT now(),
+        heartbeat_at timestamptz NOT NULL DEFAULT now(), expires_at timestamptz NOT NULL)`,
+      `CREATE TABLE IF NOT EXISTS ${layout.leaseHistory} (
+        connection text NOT NULL, epoch bigint NOT NULL, owner text NOT NULL, acquired_at timestamptz NOT NULL,
+        first_commit_at timestamptz, last_commit_at timestamptz, commits bigint NOT NULL DEFAULT 0, PRIMARY KEY (connection, epoch))`,
+    ],
+  },
 ];
+
+/** The tables each set needs (besides the migrations table). */
+const SET_TABLES: Readonly<Record<TableSet, readonly TableRole[]>> = {
+  sink: ['events', 'checkpoints'],
+  coordination: ['leases', 'workers', 'lease_history'],
+};
 
 /** Thrown by `migrate` for a table that exists with another shape; the storage words it for the user. */
 export class TableShapeError extends Error {
@@ -130,8 +215,8 @@ export class TableShapeError extends Error {
   }
 }
 
-/** Creates or migrates the tables, then checks their shape; `client` must not be in a transaction. */
-export async function migrate(client: ClientBase, layout: PostgresLayout): Promise<void> {
+/** Creates or migrates the tables of `set`, then checks their shape; `client` must not be in a transaction. */
+export async function migrate(client: ClientBase, layout: PostgresLayout, set: TableSet = 'sink'): Promise<void> {
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [layout.lockKey('migrate')]);
@@ -143,15 +228,18 @@ export async function migrate(client: ClientBase, layout: PostgresLayout): Promi
     if (!before.has(layout.names.migrations)) {
       await client.query(`CREATE TABLE ${layout.migrations} (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
     }
-    const { rows } = await client.query<{ version: number }>(`SELECT coalesce(max(version), 0) AS version FROM ${layout.migrations}`);
-    const version = rows[0]!.version;
-    if (version === 0) check(before, layout, ['events', 'checkpoints']);
-    const pending = MIGRATIONS.filter((migration) => migration.version > version);
+    const { rows } = await client.query<{ version: number }>(`SELECT version FROM ${layout.migrations}`);
+    const applied = new Set(rows.map((row) => row.version));
+    const pending = MIGRATIONS.filter((migration) => migration.set === set && !applied.has(migration.version));
+    const created = pending.flatMap((migration) => migration.creates);
+    check(before, layout, created);
     for (const migration of pending) {
       for (const statement of migration.statements(layout)) await client.query(statement);
       await client.query(`INSERT INTO ${layout.migrations} (version, name) VALUES ($1, $2)`, [migration.version, migration.name]);
     }
-    if (version > 0) check(pending.length > 0 ? await readShapes(client, layout) : before, layout, ['events', 'checkpoints']);
+    // Tables made by earlier runs are checked after migrating: a pending migration may be what fixes their shape.
+    const existing = SET_TABLES[set].filter((role) => !created.includes(role));
+    if (existing.length > 0) check(pending.length > 0 ? await readShapes(client, layout) : before, layout, existing);
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);

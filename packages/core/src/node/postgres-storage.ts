@@ -14,14 +14,24 @@
  * Tables are created and migrated on open (postgres-layout.ts); one writer per source is
  * held by an advisory lock (postgres-writer-lock.ts). `pg` is loaded on open, so that users
  * of the Node runtime who never store into Postgres do not load it.
+ *
+ * Workers that share connections (`eventsync run`) give a `fence` instead: the lease on the
+ * connection (postgres-leases.ts) is then the single-writer guarantee, and no advisory lock is
+ * taken. Every commit then runs as BEGIN, the fence's check (postgres-fence.ts), the writes,
+ * COMMIT; a commit whose lease has gone is rolled back and refused as `lease-lost`. The
+ * unfenced commit stays the single statement above. Such workers may also share one `pool`.
  */
 import { hostname } from 'node:os';
 import type { Client, ClientConfig, Pool, PoolClient } from 'pg';
+import { asPgPool, withPooledClient } from './postgres-connection.js';
+import { fenceHeld, holdFence, whatBecameOfLease } from './postgres-fence.js';
+import type { CommitFence } from './postgres-leases.js';
+import type { PostgresPool } from './postgres-pool.js';
 import { assertPeerInstalled } from './optional-peer.js';
 import { ConfigError, DatabaseStorageError } from '../errors.js';
 import type { CommittedState, EventStorage, StoredEvent } from '../storage.js';
 import { postgresFailure } from './postgres-failure.js';
-import { migrate, PostgresLayout, TableShapeError } from './postgres-layout.js';
+import { migrate, PostgresLayout } from './postgres-layout.js';
 import { PostgresTarget } from './postgres-target.js';
 import { WriterLock } from './postgres-writer-lock.js';
 
@@ -36,6 +46,14 @@ export interface PostgresStorageOptions {
   readonly tablePrefix?: string;
   /** How long to wait for a connection before calling the database unreachable. Default 10 s. */
   readonly connectTimeoutMs?: number;
+  /**
+   * The lease this worker holds on the connection (PostgresLeases.fence()): checked inside every
+   * commit's transaction, and the single-writer guarantee in place of the advisory writer lock.
+   * Its lease tables must be in the same database as the sink (one transaction holds both).
+   */
+  readonly fence?: CommitFence;
+  /** A pool shared with others (a pg.Pool): used instead of one of the storage's own, and never ended by it. */
+  readonly pool?: PostgresPool;
 }
 
 /** Postgres accepts at most 65,535 parameters per statement. */
@@ -52,6 +70,7 @@ export class PostgresStorage implements EventStorage {
   private readonly config: ClientConfig;
   private driver: { Client: typeof Client; Pool: typeof Pool } | undefined;
   private pool: Pool | undefined;
+  private ownsPool = false;
   private lock: WriterLock | undefined;
 
   /** @throws ConfigError for a URL, source, schema or prefix that cannot work; nothing is connected yet. */
@@ -74,12 +93,22 @@ export class PostgresStorage implements EventStorage {
     try {
       const { Client, Pool } = await import('pg');
       this.driver = { Client, Pool };
-      await this.takeLock();
-      const pool = new Pool({ ...this.config, max: 4 });
-      // An idle connection that breaks is dropped by the pool; the next query gets a fresh one.
-      pool.on('error', () => undefined);
-      this.pool = pool;
+      const { fence, pool: shared } = this.options;
+      if (!fence) await this.takeLock();
+      if (shared) {
+        this.pool = asPgPool(shared);
+      } else {
+        const pool = new Pool({ ...this.config, max: 4 });
+        // An idle connection that breaks is dropped by the pool; the next query gets a fresh one.
+        pool.on('error', () => undefined);
+        this.pool = pool;
+        this.ownsPool = true;
+      }
       await this.withConnection((client) => migrate(client, this.layout));
+      if (fence) {
+        const refusal = await this.withConnection(async (client) => ((await fenceHeld(client, fence)) ? undefined : await whatBecameOfLease(client, fence)));
+        if (refusal !== undefined) throw this.leaseLost(`${refusal}, so this worker may not write connection "${fence.lease.connection}".`, 'Nothing was written.');
+      }
       return await this.committed();
     } catch (error) {
       await this.close();
@@ -94,7 +123,12 @@ export class PostgresStorage implements EventStorage {
       throw new DatabaseStorageError(`lost the connection that holds the writer lock for source "${this.options.source}" on ${this.target.masked}. ${after}`, this.description, 'connection-lost', undefined);
     }
     const checkpoint = JSON.stringify(fingerprint === undefined ? { watermark } : { watermark, fingerprint });
+    const { fence } = this.options;
     try {
+      if (fence) {
+        await this.fencedCommit(fence, events, checkpoint);
+        return;
+      }
       await this.withConnection(async (client) => {
         if (events.length === 0) {
           await client.query(this.upsertSql(2), [this.options.source, checkpoint]);
@@ -134,34 +168,54 @@ export class PostgresStorage implements EventStorage {
   }
 
   async close(): Promise<void> {
-    const { lock, pool } = this;
+    const { lock, pool, ownsPool } = this;
     this.lock = undefined;
     this.pool = undefined;
+    this.ownsPool = false;
     await lock?.release();
-    await pool?.end().catch(() => undefined);
+    if (ownsPool) await pool?.end().catch(() => undefined);
   }
 
   /**
-   * Runs `work` on a pooled connection. When it throws, the connection is closed rather than
-   * returned: Postgres then rolls back whatever transaction it had open, and no later commit
-   * can inherit a half-done one.
+   * A commit under a lease: BEGIN, the fence (which locks the lease row until COMMIT, so the
+   * lease cannot change hands meanwhile), the same writes as unfenced, COMMIT. The fence comes
+   * first, on its own: a stale writer must not touch an event row the new holder may be writing.
+   * @throws DatabaseStorageError `lease-lost` when the lease is no longer this worker's; nothing was kept.
    */
-  private async withConnection<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.opened().connect();
-    // While a connection is checked out the pool does not listen to it, and a socket that drops
-    // would emit an 'error' nobody handles (a crash); the failing query reports it instead.
-    const ignore = (): void => undefined;
-    client.on('error', ignore);
-    let failed: Error | undefined;
-    try {
-      return await work(client);
-    } catch (error) {
-      failed = error instanceof Error ? error : new Error(String(error));
-      throw error;
-    } finally {
-      client.off('error', ignore);
-      client.release(failed);
+  private async fencedCommit(fence: CommitFence, events: readonly StoredEvent[], checkpoint: string): Promise<void> {
+    const refusal = await this.withConnection(async (client) => {
+      await client.query('BEGIN');
+      if (!(await holdFence(client, fence))) {
+        await client.query('ROLLBACK');
+        return whatBecameOfLease(client, fence);
+      }
+      if (events.length > 0 && events.length <= ROWS_PER_STATEMENT) {
+        const parameters = this.insertParameters(events);
+        await client.query(`WITH inserted AS (${this.insertSql(events.length)}) ${this.upsertSql(parameters.length + 1)}`, [...parameters, checkpoint]);
+      } else {
+        for (let start = 0; start < events.length; start += ROWS_PER_STATEMENT) {
+          const rows = events.slice(start, start + ROWS_PER_STATEMENT);
+          await client.query(this.insertSql(rows.length), this.insertParameters(rows));
+        }
+        await client.query(this.upsertSql(2), [this.options.source, checkpoint]);
+      }
+      await client.query('COMMIT');
+      return undefined;
+    });
+    if (refusal !== undefined) {
+      throw this.leaseLost(
+        `${refusal}.`,
+        `Nothing of this commit was kept; stop syncing connection "${fence.lease.connection}" here: the worker that holds the lease resumes it from the last commit.`,
+      );
     }
+  }
+
+  private leaseLost(what: string, after: string): DatabaseStorageError {
+    return new DatabaseStorageError(`${what} ${after}`, this.description, 'lease-lost', undefined);
+  }
+
+  private async withConnection<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    return withPooledClient(this.opened(), work);
   }
 
   private opened(): Pool {
@@ -228,14 +282,6 @@ export class PostgresStorage implements EventStorage {
   }
 
   private failure(error: unknown, after: string): DatabaseStorageError {
-    if (error instanceof TableShapeError) {
-      return new DatabaseStorageError(
-        `${error.message}. Eventsync creates and owns that table: rename or drop it, or give Eventsync another schema or table prefix. ${after}`,
-        this.description,
-        'table-shape',
-        undefined,
-      );
-    }
     return postgresFailure(error, { target: this.target, where: this.description, after });
   }
 }
