@@ -15,7 +15,7 @@ import { stoppableSleep, type NodeClient, type NodeClientOptions } from '@events
 import type { ConnectionConfig } from '../config/run-config.js';
 import { readKeyFile } from '../ops/key-file.js';
 import { checkSameSource } from '../sync/messages.js';
-import { createStorage } from '../sync/storage.js';
+import { createStorage, type StoragePlace } from '../sync/storage.js';
 import { WebhookChannel, type WebhookChannelOptions } from '../webhook-channel.js';
 import type { ConnectionClients } from './connection-clients.js';
 import type { WebhookRoutes } from './webhook-routes.js';
@@ -48,6 +48,8 @@ export interface RunnerShared {
   /** Present when the process receives webhooks. */
   readonly webhooks: WebhookRoutes | undefined;
   readonly healthIntervalMs: number;
+  /** Postgres sinks: the pool the process shares, and this connection's lease fence under a coordinator. */
+  readonly postgres?: StoragePlace['postgres'];
   readonly log: (line: string) => void;
 }
 
@@ -155,6 +157,7 @@ export class ConnectionRunner {
         stdout: process.stdout,
         tables: connection.tables,
         defaultSource: connection.name,
+        ...(shared.postgres ? { postgres: shared.postgres } : {}),
       });
       const engine = await this.openEngine(client, storage, log, onHealthy);
       if (shared.webhooks) webhooks = await this.openWebhooks(shared.webhooks, client, engine, log);
@@ -229,5 +232,5 @@ export class ConnectionRunner {
 
 /** Another worker holds the connection now (postgres-leases.ts): trying again would only be refused again. */
 function isLeaseLost(error: unknown): boolean {
-  return error instanceof DatabaseStorageError && (error.problem as string) === 'lease-lost';
+  return error instanceof DatabaseStorageError && error.problem === 'lease-lost';
 }

@@ -1,7 +1,17 @@
 /** The storage a sink choice names: where events and their checkpoint are committed together. */
 import { join, resolve } from 'node:path';
 import type { EventStorage } from '@eventsync/core';
-import { ForwardOutput, NdjsonFileStorage, OutputStorage, PostgresStorage, SqliteStorage, StreamOutput, type NodeClient } from '@eventsync/core/node';
+import {
+  ForwardOutput,
+  NdjsonFileStorage,
+  OutputStorage,
+  PostgresStorage,
+  SqliteStorage,
+  StreamOutput,
+  type CommitFence,
+  type NodeClient,
+  type PostgresPool,
+} from '@eventsync/core/node';
 import type { SinkChoice, TableOptions } from './settings.js';
 
 export interface StoragePlace {
@@ -12,6 +22,11 @@ export interface StoragePlace {
   readonly tables: TableOptions;
   /** The rows' `source` when the user named none. */
   readonly defaultSource: string;
+  /**
+   * `eventsync run`: a pool its connections share, and with a coordinator the lease each
+   * commit must still hold (postgres-leases.ts).
+   */
+  readonly postgres?: { readonly pool?: PostgresPool; readonly fence?: CommitFence };
 }
 
 export function createStorage(choice: SinkChoice, place: StoragePlace): EventStorage {
@@ -28,6 +43,7 @@ export function createStorage(choice: SinkChoice, place: StoragePlace): EventSto
         source: place.tables.source ?? place.defaultSource,
         ...(place.tables.schema ? { schema: place.tables.schema } : {}),
         ...(place.tables.tablePrefix ? { tablePrefix: place.tables.tablePrefix } : {}),
+        ...place.postgres,
       });
     case 'sqlite':
       return new SqliteStorage({

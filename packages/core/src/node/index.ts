@@ -24,5 +24,7 @@ export {
   type LeaseStatus,
 } from './postgres-leases.js';
 export type { PostgresPool, PostgresPoolClient } from './postgres-pool.js';
+export { PostgresLayout } from './postgres-layout.js';
+export { tableNames as sqliteTableNames } from './sqlite-schema.js';
 export { SqliteStorage, type SqliteStorageOptions } from './sqlite-storage.js';
 export { acquireLock, stateLockOwner } from './writer-lock.js';

@@ -302,22 +302,30 @@ export class PostgresLeases {
 
   /** Every lease row, by connection, with whether a live worker holds it; expiry on Postgres's clock. */
   async status(): Promise<LeaseStatus[]> {
-    const { rows } = await this.query<{ connection: string; owner: string | null; epoch: string; expires_at: Date | null; last_error: string | null; live_owner: boolean }>(
-      `SELECT l.connection, l.owner, l.epoch, l.expires_at, l.last_error,
-              coalesce(l.expires_at > clock_timestamp(), false)
-                AND EXISTS (SELECT 1 FROM ${this.layout.workers} w WHERE w.worker = l.owner AND w.expires_at > clock_timestamp()) AS live_owner
-         FROM ${this.layout.leases} l ORDER BY l.connection`,
-      [],
-      '',
-    );
-    return rows.map((row) => ({
-      connection: row.connection,
-      owner: row.owner,
-      epoch: Number(row.epoch),
-      expiresAt: row.expires_at,
-      lastError: row.last_error,
-      liveOwner: row.live_owner,
-    }));
+    return this.run('', (client) => readLeaseStatus(client, this.layout));
+  }
+
+  /**
+   * The lease rows as `status()` gives them, read by someone who is not a worker (`eventsync
+   * status`): nothing is created, registered or locked.
+   * @throws DatabaseStorageError when the database fails or no worker has created the tables yet.
+   */
+  static async inspect(options: Pick<LeasesOptions, 'url' | 'schema' | 'tablePrefix' | 'connectTimeoutMs'>): Promise<LeaseStatus[]> {
+    assertPeerInstalled('pg', 'Reading the workers\' leases', 'url');
+    const target = new PostgresTarget(options.url);
+    const layout = new PostgresLayout(options.schema ?? 'public', options.tablePrefix ?? 'eventsync_');
+    const { Client } = await import('pg');
+    const client = new Client({ connectionString: options.url, connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000 });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      return await readLeaseStatus(client, layout);
+    } catch (error) {
+      const where = `${target.masked}, table ${layout.schema}.${layout.names.leases}`;
+      throw postgresFailure(error, { target, where, after: 'Has a worker run with this --coordinator yet?' });
+    } finally {
+      await client.end().catch(() => undefined);
+    }
   }
 
   /** The fence for a storage that writes `lease.connection` under this lease (PostgresStorageOptions.fence). */
@@ -359,4 +367,21 @@ export class PostgresLeases {
       throw postgresFailure(error, { target: this.target, where: this.description, after });
     }
   }
+}
+
+async function readLeaseStatus(client: Pick<PoolClient, 'query'>, layout: PostgresLayout): Promise<LeaseStatus[]> {
+  const { rows } = await client.query<{ connection: string; owner: string | null; epoch: string; expires_at: Date | null; last_error: string | null; live_owner: boolean }>(
+    `SELECT l.connection, l.owner, l.epoch, l.expires_at, l.last_error,
+            coalesce(l.expires_at > clock_timestamp(), false)
+              AND EXISTS (SELECT 1 FROM ${layout.workers} w WHERE w.worker = l.owner AND w.expires_at > clock_timestamp()) AS live_owner
+       FROM ${layout.leases} l ORDER BY l.connection`,
+  );
+  return rows.map((row) => ({
+    connection: row.connection,
+    owner: row.owner,
+    epoch: Number(row.epoch),
+    expiresAt: row.expires_at,
+    lastError: row.last_error,
+    liveOwner: row.live_owner,
+  }));
 }
