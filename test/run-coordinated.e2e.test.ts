@@ -45,9 +45,13 @@ function startWorker(configPath: string): Worker {
 
 /** Lease owners by worker pid, as the lease table has them now. */
 async function ownersByPid(): Promise<Map<number, number>> {
-  const { rows } = await db.query<{ owner: string | null; n: number }>(
-    'SELECT owner, count(*)::int AS n FROM eventsync_leases WHERE expires_at > clock_timestamp() GROUP BY owner',
-  );
+  // Until the first worker has created the tables, nobody owns anything.
+  const { rows } = await db
+    .query<{ owner: string | null; n: number }>('SELECT owner, count(*)::int AS n FROM eventsync_leases WHERE expires_at > clock_timestamp() GROUP BY owner')
+    .catch((error: { code?: string }) => {
+      if (error.code === '42P01') return { rows: [] };
+      throw error;
+    });
   return new Map(rows.filter((row) => row.owner !== null).map((row) => [Number(row.owner!.split(':')[1]), row.n]));
 }
 
