@@ -13,4 +13,10 @@ export { stoppableSleep } from './stoppable-sleep.js';
 export { storageError } from './storage-error.js';
 export { PostgresStorage, type PostgresStorageOptions } from './postgres-storage.js';
 export { SqliteStorage, type SqliteStorageOptions } from './sqlite-storage.js';
+// The storages' tables, names and failure wording, for readers of what they wrote (`eventsync replay`).
+export { tableNames as sqliteTableNames } from './sqlite-schema.js';
+export { sqliteFailure } from './sqlite-failure.js';
+export { PostgresLayout } from './postgres-layout.js';
+export { PostgresTarget } from './postgres-target.js';
+export { postgresFailure } from './postgres-failure.js';
 export { acquireLock, stateLockOwner } from './writer-lock.js';
