@@ -1,48 +1,14 @@
 /** `eventsync replay` from the NDJSON sink a sync wrote, to a handler that verifies every delivery. */
-import http from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PRESETS, verifyWebhook, type EventEnvelope } from '@eventsync/core';
+import type { EventEnvelope } from '@eventsync/core';
 import { startSandbox, type Sandbox } from '@eventsync/sandbox';
 import { idsInFile, runCli, tempDir } from './support/cli.js';
+import { verifyingHandler, type VerifyingHandler } from './support/verifying-handler.js';
 
 const SECRET = 'whsec_' + Buffer.from('replay-test-secret').toString('base64');
 const EVENTS = 10_000;
-
-interface Handler {
-  readonly url: string;
-  readonly received: EventEnvelope[];
-  readonly deliveryIds: string[];
-  rejected: number;
-  close(): Promise<void>;
-}
-
-/** A handler that verifies each delivery on its raw bytes, as the API requires, and keeps what it accepted in arrival order. */
-async function verifyingHandler(): Promise<Handler> {
-  const handler = { received: [] as EventEnvelope[], deliveryIds: [] as string[], rejected: 0 };
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      try {
-        verifyWebhook({ settings: PRESETS.integration.signature, rawBody: body, headers: req.headers, secrets: SECRET, now: Date.now() });
-      } catch {
-        handler.rejected++;
-        return void res.writeHead(401).end();
-      }
-      handler.received.push(JSON.parse(body.toString()) as EventEnvelope);
-      handler.deliveryIds.push(String(req.headers[PRESETS.integration.signature.deliveryIdHeader.toLowerCase()]));
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return Object.assign(handler, {
-    url: `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`,
-    close: () => new Promise<void>((resolve) => (server.closeAllConnections(), server.close(() => resolve()))),
-  });
-}
 
 let sandbox: Sandbox;
 let dir: string;
@@ -62,7 +28,7 @@ beforeAll(async () => {
 
 afterAll(() => sandbox.stop());
 
-async function replay(handler: Handler, ...args: string[]) {
+async function replay(handler: VerifyingHandler, ...args: string[]) {
   return runCli(['replay', '--forward', handler.url, '--data-dir', dir, ...args], { EVENTSYNC_FORWARD_SECRET: SECRET });
 }
 
@@ -71,7 +37,7 @@ describe('eventsync replay', () => {
     const before = { text: await readFile(checkpoint(), 'utf8'), mtimeMs: (await stat(checkpoint())).mtimeMs };
     const stored = await idsInFile(sink);
     expect(stored).toHaveLength(EVENTS);
-    const handler = await verifyingHandler();
+    const handler = await verifyingHandler(SECRET);
     try {
       const result = await replay(handler, '--since', '7d');
       expect(result.code, result.stderr).toBe(0);
@@ -92,7 +58,7 @@ describe('eventsync replay', () => {
     const until = events[6_000]!.created_at;
     const expected = events.filter((event) => event.created_at >= since && event.created_at < until && event.type === 'invoice.paid').map((event) => event.id);
     expect(expected.length).toBeGreaterThan(0);
-    const handler = await verifyingHandler();
+    const handler = await verifyingHandler(SECRET);
     try {
       const result = await replay(handler, '--since', since, '--until', until, '--types', 'invoice.paid', '--no-progress');
       expect(result.code, result.stderr).toBe(0);

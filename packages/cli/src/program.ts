@@ -111,9 +111,12 @@ function addReplayCommand(program: Command, io: CliIO): void {
     .option('--until <time>', 'and before this one (default: all)')
     .option('--types <list>', 'comma-separated event types (default all)')
     .requiredOption('--forward <url>', 'the handler; the secret it verifies with goes in $EVENTSYNC_FORWARD_SECRET')
-    .option('--sink <url>', "the sync's sink: file:<path> (default file:<data-dir>/events.ndjson)")
+    .option('--sink <url>', "the sync's sink: file:<path> (default file:<data-dir>/events.ndjson), sqlite:<path> or postgres://...")
     .option('--out <file>', 'short for --sink file:<file>')
     .option('--data-dir <dir>', "the sync's data directory", './eventsync-data')
+    .option('--source <name>', "database sinks: the rows' source to replay (default: the only one in the table)")
+    .option('--table-prefix <prefix>', 'database sinks: table name prefix (default eventsync_)')
+    .option('--schema <name>', 'Postgres: the schema of the tables (default public)')
     .addOption(new Option('--preset <name>', 'API variant whose delivery signature to use (default $EVENTSYNC_PRESET or integration)').choices([...PRESET_NAMES]))
     .option('--no-progress', 'no progress bar on stderr')
     .action((flags: ReplayFlags) => runReplay(flags, io));

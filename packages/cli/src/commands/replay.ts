@@ -2,7 +2,8 @@
  * `eventsync replay --since <time> [--until <time>] [--types a,b] --forward <url>`: sends
  * events already in the sink to a handler again (the handler lost them, or is new), each
  * signed as a delivery (delivery id `rpl_<event id>`, secret in EVENTSYNC_FORWARD_SECRET),
- * one at a time in the order the sink stored them.
+ * one at a time: in the order written from the NDJSON file, by (created_at, id) from a
+ * database sink (one --source's rows).
  *
  * It only reads the sink (replay/sink-readers.ts): no lock is taken and the sync's
  * checkpoint is never touched, so it runs beside a sync that goes on writing.
@@ -14,7 +15,7 @@ import { ForwardOutput } from '@eventsync/core/node';
 import { parseInstant } from '../durations.js';
 import { ReplayProgress } from '../replay/replay-progress.js';
 import { openSinkReader, type ReplaySelection } from '../replay/sink-readers.js';
-import { parseSinkUrl, parseTypes, type SinkChoice } from '../sync/settings.js';
+import { parseSinkUrl, parseTableOptions, parseTypes, type SinkChoice } from '../sync/settings.js';
 import { UsageError } from '../usage-error.js';
 
 export interface ReplayFlags {
@@ -25,6 +26,9 @@ export interface ReplayFlags {
   readonly sink?: string;
   readonly out?: string;
   readonly dataDir: string;
+  readonly source?: string;
+  readonly tablePrefix?: string;
+  readonly schema?: string;
   readonly preset?: string;
   readonly progress?: boolean;
 }
@@ -46,7 +50,7 @@ export async function runReplay(flags: ReplayFlags, io: ReplayIO): Promise<void>
   if (!secret) throw new UsageError('replay signs each event: put the secret your handler verifies with in EVENTSYNC_FORWARD_SECRET');
   const presetName = flags.preset ?? io.env.EVENTSYNC_PRESET ?? DEFAULT_PRESET;
   if (!isPresetName(presetName)) throw new UsageError(`unknown preset "${presetName}"; choose one of ${PRESET_NAMES.join(', ')}`);
-  const reader = openSinkReader(sinkChoice(flags), resolve(flags.dataDir));
+  const reader = openSinkReader(sinkChoice(flags), resolve(flags.dataDir), parseTableOptions(flags));
   const output = new ForwardOutput({ url: flags.forward, secret, signature: getPreset(presetName).signature, concurrency: 1, deliveryIdPrefix: 'rpl_' });
   const target = shownUrl(flags.forward);
 

@@ -1,19 +1,26 @@
 /**
  * Reading events back out of a sink, for `eventsync replay`: one small reader per kind of
- * sink, each giving the selected events in the order the sink stored them, and reading
+ * sink, each giving the selected events in the order the sink keeps them, and reading
  * only: no lock, no checkpoint, so a sync can go on writing meanwhile.
  *
- * The NDJSON file is read here (ndjson-file-reader.ts). A database sink needs a reader of
- * the same shape over its events table: a query on the connection's `source` with
- * `created_at >= since AND created_at < until` (and the types), ordered the way rows were
- * stored, fetched in pages or through a cursor so memory stays flat, and a row count of
- * the selection for the progress bar. Stdout and --forward keep nothing to read back.
+ * The NDJSON file is read line by line in the order written (ndjson-file-reader.ts); a
+ * database sink's events table by (created_at, id), in keyset pages (event-table-reader.ts),
+ * over a read-only connection (sqlite-event-table.ts, postgres-event-table.ts). Stdout and
+ * --forward keep nothing to read back.
  */
+import { resolve } from 'node:path';
 import type { EventEnvelope } from '@eventsync/core';
-import type { SinkChoice } from '../sync/settings.js';
+import type { SinkChoice, TableOptions } from '../sync/settings.js';
 import { filePath } from '../sync/storage.js';
 import { UsageError } from '../usage-error.js';
+import { EventTableReader } from './event-table-reader.js';
 import { readNdjsonFile } from './ndjson-file-reader.js';
+import { openPostgresEventTable } from './postgres-event-table.js';
+import { openSqliteEventTable } from './sqlite-event-table.js';
+
+/** The storages' own defaults (SqliteStorageOptions, PostgresStorageOptions in core), which sync leaves in place. */
+const DEFAULT_TABLE_PREFIX = 'eventsync_';
+const DEFAULT_SCHEMA = 'public';
 
 export interface ReplaySelection {
   /** Epoch ms: events created at or after it. */
@@ -36,18 +43,25 @@ export interface SinkReader {
   read(selection: ReplaySelection): AsyncIterable<ReadEvent>;
 }
 
-export function openSinkReader(choice: SinkChoice, dataDir: string): SinkReader {
+/** A reader of the sink `choice` names; nothing is opened until it is read. */
+export function openSinkReader(choice: SinkChoice, dataDir: string, tables: TableOptions): SinkReader {
+  const prefix = tables.tablePrefix ?? DEFAULT_TABLE_PREFIX;
   switch (choice.kind) {
     case 'file': {
       const path = filePath(choice, dataDir);
       return { description: path, read: (selection) => readNdjsonFile(path, selection) };
     }
-    case 'sqlite':
-    case 'postgres':
-      throw new UsageError(`replay from a ${choice.kind} sink is not available in this build; replay reads the NDJSON file sink`);
+    case 'sqlite': {
+      const path = resolve(choice.path);
+      return new EventTableReader(() => openSqliteEventTable(path, prefix), path, tables.source);
+    }
+    case 'postgres': {
+      const options = { url: choice.url, schema: tables.schema ?? DEFAULT_SCHEMA, tablePrefix: prefix };
+      return new EventTableReader(() => openPostgresEventTable(options), 'the Postgres database', tables.source);
+    }
     case 'stdout':
     case 'forward':
-      throw new UsageError('replay reads events back from a sink that keeps them (the NDJSON file); stdout and --forward keep nothing to read');
+      throw new UsageError('replay reads events back from a sink that keeps them (file:, sqlite:, postgres://); stdout and --forward keep nothing to read');
   }
 }
 

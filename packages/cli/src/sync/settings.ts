@@ -118,7 +118,8 @@ export function parseSinkUrl(text: string): SinkChoice {
   );
 }
 
-function parseTableOptions(flags: SyncFlags): TableOptions {
+/** --source, --table-prefix and --schema, checked; sync and replay take them alike. */
+export function parseTableOptions(flags: Pick<SyncFlags, 'source' | 'tablePrefix' | 'schema'>): TableOptions {
   const name = /^[A-Za-z_][A-Za-z0-9_]*$/;
   if (flags.tablePrefix !== undefined && !name.test(flags.tablePrefix)) {
     throw new UsageError(`--table-prefix takes letters, digits and underscores, starting with a letter or underscore; got "${flags.tablePrefix}"`);

@@ -27,4 +27,10 @@ export type { PostgresPool, PostgresPoolClient } from './postgres-pool.js';
 export { PostgresLayout } from './postgres-layout.js';
 export { tableNames as sqliteTableNames } from './sqlite-schema.js';
 export { SqliteStorage, type SqliteStorageOptions } from './sqlite-storage.js';
+// The storages' tables, names and failure wording, for readers of what they wrote (`eventsync replay`).
+export { tableNames as sqliteTableNames } from './sqlite-schema.js';
+export { sqliteFailure } from './sqlite-failure.js';
+export { PostgresLayout } from './postgres-layout.js';
+export { PostgresTarget } from './postgres-target.js';
+export { postgresFailure } from './postgres-failure.js';
 export { acquireLock, stateLockOwner } from './writer-lock.js';
