@@ -24,10 +24,8 @@ export {
   type LeaseStatus,
 } from './postgres-leases.js';
 export type { PostgresPool, PostgresPoolClient } from './postgres-pool.js';
-export { PostgresLayout } from './postgres-layout.js';
-export { tableNames as sqliteTableNames } from './sqlite-schema.js';
 export { SqliteStorage, type SqliteStorageOptions } from './sqlite-storage.js';
-// The storages' tables, names and failure wording, for readers of what they wrote (`eventsync replay`).
+// The storages' tables, names and failure wording, for readers of what they wrote (`eventsync replay`, `eventsync status`).
 export { tableNames as sqliteTableNames } from './sqlite-schema.js';
 export { sqliteFailure } from './sqlite-failure.js';
 export { PostgresLayout } from './postgres-layout.js';
