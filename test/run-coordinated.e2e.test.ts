@@ -1,8 +1,8 @@
 /**
  * `eventsync run --coordinator`: three real worker processes share 200 tenants' connections
  * through a real Postgres (leases, and the sink), against a multi-tenant sandbox with live
- * generators and the visibility lag. One worker is killed with -9, one stopped with SIGTERM;
- * one tenant's key is revoked. Afterwards every other tenant's rows equal its feed, no
+ * generators and the visibility lag. One worker stalls (SIGSTOP) past its leases and wakes up,
+ * one is killed with -9, one stopped with SIGTERM; one tenant's key is revoked. Afterwards every other tenant's rows equal its feed, no
  * commit ever happened under a lease after the next one was taken, the revoked tenant is
  * reported (alert, status) and nothing else suffered.
  */
@@ -70,7 +70,7 @@ describe('eventsync run --coordinator', () => {
     await alerts?.close();
   });
 
-  it('three workers share 200 tenants; one killed -9, one stopped: every tenant exact, commits fenced, a revoked key stays in its tenant', async () => {
+  it('three workers share 200 tenants; one stalled past its leases, one killed -9, one stopped: every tenant exact, commits fenced, a revoked key stays in its tenant', async () => {
     sandbox = await startSandbox({
       tenants: TENANTS,
       seed: 7,
@@ -115,6 +115,13 @@ describe('eventsync run --coordinator', () => {
     );
     expect(spread).toHaveLength(3);
     await sleep(3_000);
+
+    // A worker that stalls past its leases (a long GC pause, a frozen VM) wakes up a stale writer:
+    // the others have taken its connections, and its commits must be refused, not interleaved.
+    stopped.kill('SIGSTOP');
+    await waitFor('the stalled worker\'s connections taken over', async () => !(await ownersByPid()).has(stopped.pid!) && (await ownersByPid()).size === 2, 30_000, 250);
+    stopped.kill('SIGCONT');
+    await waitFor('the stalled worker noticing it lost its leases', () => /lost its lease/.test(stopped.stderr_()), 30_000);
 
     const revoked = sandbox.tenant('tenant-0007')!;
     revoked.revoke();
