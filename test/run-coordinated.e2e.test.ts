@@ -6,7 +6,7 @@
  * commit ever happened under a lease after the next one was taken, the revoked tenant is
  * reported (alert, status) and nothing else suffered.
  */
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '@eventsync/sandbox';
 import { runCli, startCli, tempDir, type CliResult } from './support/cli.js';
 import { jsonReceiver, waitFor, type Receiver } from './support/ops.js';
+import { freePort } from './support/ports.js';
 import { startPostgres, type PostgresServer } from './support/postgres.js';
 
 const TENANTS = 200;
@@ -44,9 +45,9 @@ function startWorker(configPath: string): Worker {
 }
 
 /** Lease owners by worker pid, as the lease table has them now. */
-async function ownersByPid(): Promise<Map<number, number>> {
+async function ownersByPid(client = db): Promise<Map<number, number>> {
   // Until the first worker has created the tables, nobody owns anything.
-  const { rows } = await db
+  const { rows } = await client
     .query<{ owner: string | null; n: number }>('SELECT owner, count(*)::int AS n FROM eventsync_leases WHERE expires_at > clock_timestamp() GROUP BY owner')
     .catch((error: { code?: string }) => {
       if (error.code === '42P01') return { rows: [] };
@@ -185,6 +186,67 @@ describe('eventsync run --coordinator', () => {
     expect(last.code, last.stderr).toBe(0);
     // A clean stop hands every lease back at once.
     expect((await ownersByPid()).size).toBe(0);
+    // Webhooks followed the leases: a new owner deleted the subscription its predecessor left
+    // (killed, stalled), and the last one deleted its own; only the revoked key's could not go.
+    const left = sandbox.tenants.filter((tenant) => (tenant.stats() as { webhooks: { subscriptions: number } }).webhooks.subscriptions > 0).map((tenant) => tenant.slug);
+    expect(left).toEqual([revoked.slug]);
     for (const worker of workers) for (const tenant of sandbox.tenants.slice(0, 5)) expect(worker.stderr_()).not.toContain(tenant.apiKey);
   }, 300_000);
+
+  it("two connections on one key, on two workers, keep to the key's policy together: no 429 after the first", async () => {
+    const port = await freePort();
+    // .ci/run installs redis-server (scripts/ensure-redis.sh); a machine without it fails here, loudly.
+    const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve, reject) => {
+      redis.once('error', reject);
+      redis.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('Ready to accept connections') && resolve());
+    });
+    const box = await startSandbox({ seed: 11, visibilityLagMs: 0, policies: { read: 'read:10/1s' }, backlog: { count: 6_000, spanMs: 600_000 } });
+    const url = await postgres.createDatabase('one_key');
+    const budgetDb = new pg.Client({ connectionString: url });
+    await budgetDb.connect();
+    const dir = await tempDir('one-key');
+    const configPath = join(dir, 'eventsync.config.yaml');
+    await writeFile(
+      configPath,
+      [
+        'defaults:',
+        `  sink: "${url}"`,
+        '  lookback: 1s',
+        '  pollInterval: 200ms',
+        '  budgetShare: 1',
+        '  rateLimit: read:10/1s',
+        `sharedLimiter: "redis://127.0.0.1:${port}"`,
+        'connections:',
+        `  - { name: books, baseUrl: "${box.url}", apiKeyEnv: SHARED_KEY }`,
+        `  - { name: billing, baseUrl: "${box.url}", apiKeyEnv: SHARED_KEY }`,
+        '',
+      ].join('\n'),
+    );
+    const started = [0, 1].map(() => startCli(['run', '--config', configPath, '--coordinator', url, '--lease-ttl', TTL], { SHARED_KEY: box.apiKey }));
+    try {
+      await waitFor('one connection on each worker', async () => [...(await ownersByPid(budgetDb)).values()].join() === '1,1', 30_000, 200);
+      await waitFor(
+        'both connections holding the whole backlog',
+        async () => {
+          const { rows } = await budgetDb.query<{ n: number }>('SELECT count(*)::int AS n FROM eventsync_events GROUP BY source');
+          return rows.length === 2 && rows.every((row) => row.n === 6_000);
+        },
+        90_000,
+        500,
+      );
+    } finally {
+      for (const worker of started) worker.kill('SIGTERM');
+      await Promise.all(started.map((worker) => worker.result));
+      await budgetDb.end();
+      await box.stop();
+      redis.kill('SIGTERM');
+    }
+    const [usage] = box.usage();
+    const read = usage!.buckets.find((bucket) => bucket.bucket === 'read')!;
+    // 2 x 60 pages at 10 a second: the key was busy for over ten seconds, from two processes.
+    expect(read.requests).toBeGreaterThanOrEqual(120);
+    expect(read.maxInWindow).toBeLessThanOrEqual(read.limit);
+    expect(read.rateLimited).toBeLessThanOrEqual(1);
+  }, 150_000);
 });
