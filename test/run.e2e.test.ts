@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '@eventsync/sandbox';
 import { duplicates, idsInFile, runCli, startCli, tempDir } from './support/cli.js';
+import { getJson, Scrape } from './support/ops.js';
 
 const sandboxes: Sandbox[] = [];
 afterEach(async () => {
@@ -50,6 +51,7 @@ describe('eventsync run --config', () => {
         'healthInterval: 1s',
         'listen:',
         '  port: 0',
+        'metrics: { port: 0 }',
         'connections:',
         `  - { name: alpha, baseUrl: "${alpha.url}", apiKeyEnv: ALPHA_KEY }`,
         `  - { name: beta, baseUrl: "${beta.url}", apiKeyFile: ./keys/beta }`,
@@ -73,6 +75,22 @@ describe('eventsync run --config', () => {
         return ids.length === box.eventIds().length;
       };
       await until('alpha and gamma caught up', async () => (await exact(alpha, 'alpha')) && (await exact(gamma, 'gamma')), 20_000);
+
+      // One endpoint for all connections: figures by connection, and ready while some connection is.
+      const origin = /health, metrics and status page at (http:\/\/[^/\s]+)\//.exec(stderr)![1]!;
+      const scrape = await Scrape.of(origin);
+      for (const [box, name] of [[alpha, 'alpha'], [gamma, 'gamma']] as const) {
+        expect(scrape.sum('eventsync_events_written_total', { connection: name })).toBe(box.eventIds().length);
+        expect(scrape.value('eventsync_subscription_active', { connection: name })).toBe(1);
+      }
+      expect(scrape.value('eventsync_ready', { connection: 'beta' })).toBe(0);
+      expect(scrape.sum('eventsync_api_requests_total', { connection: 'beta', status: '401' })).toBeGreaterThan(0);
+      const ready = await getJson(`${origin}/readyz`);
+      expect(ready.status).toBe(200);
+      const { problems } = ready.body as { ready: boolean; problems: Array<{ connection: string; check: string }> };
+      expect(ready.body).toMatchObject({ ready: true });
+      expect(problems).toContainEqual(expect.objectContaining({ connection: 'beta', check: 'api' }));
+      expect(problems.filter((problem) => problem.connection !== 'beta')).toEqual([]);
     } finally {
       run.kill('SIGTERM');
     }
