@@ -46,20 +46,23 @@ export async function runRun(flags: RunFlags, io: SyncIO): Promise<void> {
   let reporter: RunProgress | undefined;
   let ops: RunOperations | undefined;
   try {
-    ops = await RunOperations.create(config, log);
-    const observers = ops;
+    const operations = (ops = await RunOperations.create(config, log));
     if (config.listen) {
       routes = await WebhookRoutes.start({ port: config.listen.port, publicUrl: config.listen.publicUrl, log });
       log(`receiving webhooks at ${routes.url}/<connection>`);
     }
-    const runners = new RunnerSet({ clients, webhooks: routes, healthIntervalMs: config.healthIntervalMs, log }, (connection) => observers.observersFor(connection));
+    const runners = new RunnerSet({ clients, webhooks: routes, healthIntervalMs: config.healthIntervalMs, log }, (connection) => operations.observersFor(connection));
     await ops.start(runners);
     assignment = flags.coordinator ? await startCoordinated(flags, config, runners, log) : startAll(config, runners, log);
     reporter = new RunProgress({ runners, everyMs: progressEveryMs, log });
     reporter.start();
     await stopRequested;
     reporter.stop();
-    log(reporter.summary(Date.now() - startedAt));
+    // What they wrote counts up to their last commit, which the stop makes.
+    const everyone = runners.all;
+    await assignment.stop();
+    assignment = undefined;
+    log(reporter.summary(everyone, Date.now() - startedAt));
   } finally {
     reporter?.stop();
     await assignment?.stop();

@@ -3,6 +3,7 @@
  * redrawn status line: a thousand connections do not fit on one), saying how many
  * connections sync, which fail and why, and what was written since the last line.
  */
+import type { ConnectionRunner } from './connection-runner.js';
 import type { RunnerSet } from './runner-set.js';
 
 export interface RunProgressOptions {
@@ -26,11 +27,10 @@ export class RunProgress {
     clearInterval(this.timer);
   }
 
-  /** For the end: what every connection still held wrote since it started here. */
-  summary(elapsedMs: number): string {
-    const runners = this.options.runners.all;
+  /** For the end: what `runners` (the connections held at the stop) wrote since they started here. */
+  summary(runners: readonly ConnectionRunner[], elapsedMs: number): string {
     const written = runners.reduce((sum, runner) => sum + runner.written, 0);
-    const failing = runners.filter((runner) => runner.state === 'failing').length;
+    const failing = runners.filter((runner) => runner.lastError !== undefined).length;
     return `${written.toLocaleString('en-US')} events written by ${runners.length} connections in ${(elapsedMs / 1000).toFixed(1)} s${failing ? `; ${failing} failing at the end` : ''}`;
   }
 
