@@ -43,23 +43,60 @@ export class SyncMetrics {
   private readonly passDuration: Histogram;
   private readonly commitDuration: Histogram;
   private readonly reenabled: Counter<string> | undefined;
-  /** `labels` with the connection's name added when labelled. */
-  private readonly named: (connection: string, labels?: Labels) => Labels;
+  private readonly registers = [this.registry];
+  private readonly connections: SyncMetricsOptions['connections'];
+  private readonly labelled: boolean;
 
   constructor({ connections, listening, labelled = false }: SyncMetricsOptions) {
-    const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
-    const named = (this.named = (connection: string, labels: Labels = {}): Labels => (labelled ? { connection, ...labels } : labels));
-    const withConnection = (names: string[]): string[] => (labelled ? ['connection', ...names] : names);
-    /** Sets a gauge per connection from `value` (skipped when undefined). */
-    const perConnection = (gauge: Gauge<string>, value: (watch: ConnectionWatch) => number | undefined): void => {
-      gauge.reset();
-      for (const { name, watch } of connections()) {
-        const figure = value(watch);
-        if (figure !== undefined) gauge.set(named(name), figure);
-      }
-    };
+    this.connections = connections;
+    this.labelled = labelled;
+    const { registers, withConnection } = this.toolkit();
+    this.defineReadFamilies();
+    this.requests = new Counter({
+      name: 'eventsync_api_requests_total',
+      help: 'Requests sent to the API, by rate-limit bucket and HTTP status ("none": no answer came back).',
+      labelNames: withConnection(['bucket', 'status']),
+      registers,
+    });
+    this.requestDuration = new Histogram({
+      name: 'eventsync_api_request_duration_seconds',
+      help: 'Time from sending a request to the API to its answer (waiting for the rate limiter not included).',
+      buckets: REQUEST_BUCKETS,
+      registers,
+    });
+    this.rateLimited = new Counter({
+      name: 'eventsync_rate_limited_total',
+      help: 'Requests the API answered 429 (rate limited), by bucket.',
+      labelNames: withConnection(['bucket']),
+      registers,
+    });
+    this.passDuration = new Histogram({
+      name: 'eventsync_poll_pass_duration_seconds',
+      help: 'Time a polling pass took, from its first request to its last commit.',
+      buckets: PASS_BUCKETS,
+      registers,
+    });
+    this.commitDuration = new Histogram({
+      name: 'eventsync_sink_commit_duration_seconds',
+      help: 'Time the sink took to make a commit durable (events and checkpoint together), either channel.',
+      buckets: COMMIT_BUCKETS,
+      registers,
+    });
+    this.reenabled = listening
+      ? new Counter({
+          name: 'eventsync_subscription_reenabled_total',
+          help: "Times the sync re-enabled its webhook subscription after finding it disabled (the API's circuit breaker).",
+          labelNames: withConnection([]),
+          registers,
+        })
+      : undefined;
+    if (listening) this.defineWebhookFamilies();
+  }
 
+  /** Figures the engine and the receiver count, read from each connection's watch at every scrape. */
+  private defineReadFamilies(): void {
+    const { registers, connections, named, withConnection, perConnection } = this.toolkit();
     new Counter({
       name: 'eventsync_events_written_total',
       help: 'Events stored in the sink, by the channel that brought them (poll, webhook).',
@@ -119,37 +156,11 @@ export class SyncMetrics {
         perConnection(this, (watch) => (watch.problems().length === 0 ? 1 : 0));
       },
     });
-    this.requests = new Counter({
-      name: 'eventsync_api_requests_total',
-      help: 'Requests sent to the API, by rate-limit bucket and HTTP status ("none": no answer came back).',
-      labelNames: withConnection(['bucket', 'status']),
-      registers,
-    });
-    this.requestDuration = new Histogram({
-      name: 'eventsync_api_request_duration_seconds',
-      help: 'Time from sending a request to the API to its answer (waiting for the rate limiter not included).',
-      buckets: REQUEST_BUCKETS,
-      registers,
-    });
-    this.rateLimited = new Counter({
-      name: 'eventsync_rate_limited_total',
-      help: 'Requests the API answered 429 (rate limited), by bucket.',
-      labelNames: withConnection(['bucket']),
-      registers,
-    });
-    this.passDuration = new Histogram({
-      name: 'eventsync_poll_pass_duration_seconds',
-      help: 'Time a polling pass took, from its first request to its last commit.',
-      buckets: PASS_BUCKETS,
-      registers,
-    });
-    this.commitDuration = new Histogram({
-      name: 'eventsync_sink_commit_duration_seconds',
-      help: 'Time the sink took to make a commit durable (events and checkpoint together), either channel.',
-      buckets: COMMIT_BUCKETS,
-      registers,
-    });
-    if (!listening) return;
+  }
+
+  /** With --listen: what the receiver turned away, and the subscription's health. */
+  private defineWebhookFamilies(): void {
+    const { registers, connections, named, withConnection, perConnection } = this.toolkit();
 
     new Counter({
       name: 'eventsync_bad_signatures_total',
@@ -170,12 +181,6 @@ export class SyncMetrics {
         perConnection(this, (watch) => (watch.subscriptionView()?.state === 'active' ? 1 : 0));
       },
     });
-    this.reenabled = new Counter({
-      name: 'eventsync_subscription_reenabled_total',
-      help: "Times the sync re-enabled its webhook subscription after finding it disabled (the API's circuit breaker).",
-      labelNames: withConnection([]),
-      registers,
-    });
     new Gauge({
       name: 'eventsync_webhook_delivery_failures',
       help: "Failed deliveries the API's failures audit recorded for the sync's subscription during the last health interval. NaN before the first reading.",
@@ -185,6 +190,35 @@ export class SyncMetrics {
         perConnection(this, (watch) => watch.webhookDeliveryFailures() ?? Number.NaN);
       },
     });
+  }
+
+  /** What defining a family needs, as plain functions: inside a family's `collect()`, `this` is the family. */
+  private toolkit() {
+    return {
+      registers: this.registers,
+      connections: this.connections,
+      named: (connection: string, labels?: Labels): Labels => this.named(connection, labels),
+      withConnection: (names: string[]): string[] => this.labelNames(names),
+      perConnection: (gauge: Gauge<string>, value: (watch: ConnectionWatch) => number | undefined): void => this.perConnection(gauge, value),
+    };
+  }
+
+  /** `labels` with the connection's name added when labelled. */
+  private named(connection: string, labels: Labels = {}): Labels {
+    return this.labelled ? { connection, ...labels } : labels;
+  }
+
+  private labelNames(names: string[]): string[] {
+    return this.labelled ? ['connection', ...names] : names;
+  }
+
+  /** Sets a gauge per connection from `value` (skipped when undefined). */
+  private perConnection(gauge: Gauge<string>, value: (watch: ConnectionWatch) => number | undefined): void {
+    gauge.reset();
+    for (const { name, watch } of this.connections()) {
+      const figure = value(watch);
+      if (figure !== undefined) gauge.set(this.named(name), figure);
+    }
   }
 
   /** `connection` names the connection under `run` (labelled); sync leaves it out. */

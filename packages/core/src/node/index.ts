@@ -26,7 +26,7 @@ export {
 export type { PostgresPool, PostgresPoolClient } from './postgres-pool.js';
 export { SqliteStorage, type SqliteStorageOptions } from './sqlite-storage.js';
 // The storages' tables, names and failure wording, for readers of what they wrote (`eventsync replay`, `eventsync status`).
-export { tableNames as sqliteTableNames } from './sqlite-schema.js';
+export { tableNames as sqliteTableNames } from './sqlite-tables.js';
 export { sqliteFailure } from './sqlite-failure.js';
 export { PostgresLayout } from './postgres-layout.js';
 export { PostgresTarget } from './postgres-target.js';

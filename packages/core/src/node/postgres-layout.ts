@@ -18,8 +18,15 @@
  * `IF NOT EXISTS`), and after migrating otherwise.
  */
 import { createHash } from 'node:crypto';
-import type { ClientBase } from 'pg';
 import { ConfigError } from '../errors.js';
+
+/**
+ * What migrating needs of a connection; pg's clients fit it. Structural, so that these
+ * declarations (exported for the CLI's readers) need no @types/pg in a consumer.
+ */
+export interface Queryable {
+  query<Row extends object>(text: string, values?: unknown[]): Promise<{ rows: Row[] }>;
+}
 
 export interface Column {
   readonly name: string;
@@ -216,7 +223,7 @@ export class TableShapeError extends Error {
 }
 
 /** Creates or migrates the tables of `set`, then checks their shape; `client` must not be in a transaction. */
-export async function migrate(client: ClientBase, layout: PostgresLayout, set: TableSet = 'sink'): Promise<void> {
+export async function migrate(client: Queryable, layout: PostgresLayout, set: TableSet = 'sink'): Promise<void> {
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock($1::bigint)', [layout.lockKey('migrate')]);
@@ -253,7 +260,7 @@ interface FoundTable {
   readonly primaryKey: readonly string[];
 }
 
-async function readShapes(client: ClientBase, layout: PostgresLayout): Promise<Map<string, FoundTable>> {
+async function readShapes(client: Queryable, layout: PostgresLayout): Promise<Map<string, FoundTable>> {
   const { rows } = await client.query<{ table: string; kind: string; column: string | null; type: string | null; required: boolean | null; primary_key: string[] }>(
     `SELECT c.relname AS table, c.relkind AS kind, a.attname AS column, format_type(a.atttypid, a.atttypmod) AS type,
             a.attnotnull AND NOT a.atthasdef AS required,

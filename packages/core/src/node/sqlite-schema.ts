@@ -14,22 +14,9 @@
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import { StorageError } from '../errors.js';
+import type { Tables } from './sqlite-tables.js';
 
 type Database = BetterSqlite3.Database;
-
-/** The table names under one prefix. */
-export interface Tables {
-  readonly prefix: string;
-  readonly events: string;
-  readonly checkpoints: string;
-  /** One row per source: who may write it (sqlite-lease.ts). */
-  readonly writers: string;
-  readonly migrations: string;
-}
-
-export function tableNames(prefix: string): Tables {
-  return { prefix, events: `${prefix}events`, checkpoints: `${prefix}checkpoints`, writers: `${prefix}writers`, migrations: `${prefix}migrations` };
-}
 
 interface Migration {
   readonly version: number;

@@ -39,7 +39,8 @@ import type { CommittedState, EventStorage, StoredEvent } from '../storage.js';
 import { checkDirectory, sqliteFailure, type FailureContext } from './sqlite-failure.js';
 import { assertPeerInstalled } from './optional-peer.js';
 import { WriterLease } from './sqlite-lease.js';
-import { migrate, tableNames, type Tables } from './sqlite-schema.js';
+import { migrate } from './sqlite-schema.js';
+import { tableNames, type Tables } from './sqlite-tables.js';
 
 export interface SqliteStorageOptions {
   /** The database file; created when missing (its directory must exist). */
