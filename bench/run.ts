@@ -12,6 +12,9 @@ import * as drain from './unthrottled-drain.ts';
 import * as verify from './verify-signatures.ts';
 import * as receiver from './webhook-receiver.ts';
 import * as recovery from './webhook-recovery.ts';
+import * as runScale from './run-scale.ts';
+import * as runFairness from './run-fairness.ts';
+import * as takeover from './takeover.ts';
 
 const benchmarks: Record<string, { run(): Promise<void> }> = {
   'backfill-rate-limit': backfill,
@@ -24,6 +27,9 @@ const benchmarks: Record<string, { run(): Promise<void> }> = {
   'postgres-storage': postgres,
   'sqlite-storage': sqlite,
   'metrics-overhead': metrics,
+  'run-scale': runScale,
+  'run-fairness': runFairness,
+  takeover,
 };
 
 const filter = process.argv[2];

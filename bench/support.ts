@@ -1,4 +1,4 @@
-/** Shared by the benchmarks: a sandbox in its own process, timing and reporting. */
+/** Shared by the benchmarks: a sandbox in its own process (one tenant or many), timing and reporting. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -7,10 +7,20 @@ import type { SandboxOptions } from '@eventsync/sandbox';
 const SANDBOX_CHILD = fileURLToPath(new URL('../packages/sandbox/dist/child.js', import.meta.url));
 export const CLI = fileURLToPath(new URL('../packages/cli/dist/bin.js', import.meta.url));
 
+/** One tenant of a multi-tenant sandbox, as its child prints it: the slug is the tenant's name, the key picks it. */
+export interface SandboxTenantKey {
+  readonly slug: string;
+  readonly apiKey: string;
+}
+
 export interface SandboxProcess {
   readonly url: string;
   readonly baseUrl: string;
   readonly apiKey: string;
+  /** With `tenants: N` in the options: every tenant, in order; otherwise empty. */
+  readonly tenants: readonly SandboxTenantKey[];
+  /** The sandbox's process id, for what a benchmark reads about it (or leaves out of its sums). */
+  readonly pid: number;
   stop(): Promise<void>;
 }
 
@@ -28,9 +38,13 @@ export async function sandboxProcess(options: SandboxOptions): Promise<SandboxPr
     lines.once('line', resolve);
     child.once('exit', (code) => reject(new Error(`sandbox exited with ${code} before listening`)));
   });
-  const info = JSON.parse(first) as { url: string; baseUrl: string; apiKey: string };
+  const { url, baseUrl, apiKey, tenants = [] } = JSON.parse(first) as { url: string; baseUrl: string; apiKey: string; tenants?: SandboxTenantKey[] };
   return {
-    ...info,
+    url,
+    baseUrl,
+    apiKey,
+    tenants,
+    pid: child.pid!,
     stop: () =>
       new Promise<void>((resolve) => {
         child.once('exit', () => resolve());
