@@ -155,7 +155,7 @@ export class SyncEngine {
     const startedAt = performance.now();
     const witness = await this.serverTimeWitness();
     const now = feed.clock.now();
-    const kind: PassKind = this.sweepEveryPass || now - this.lastSweepAt >= this.sweepEveryMs ? 'sweep' : 'tail';
+    const kind: PassKind = this.sweepEveryPass || this.sweepDue(now) ? 'sweep' : 'tail';
     const window = this.tracker.beginPass(now, kind);
     if (kind === 'sweep') this.lastSweepAt = now;
     let delivered = 0;
@@ -279,6 +279,16 @@ export class SyncEngine {
 
   private get sweepEveryMs(): number {
     return this.options.sweepEveryMs ?? this.tracker.lookbackMs;
+  }
+
+  /**
+   * Passes start one poll interval apart, give or take some milliseconds, so a sweep is due
+   * from half an interval before `sweepEveryMs`: else a pass that starts a millisecond early
+   * tails, and the watermark waits a whole interval more (with the daemon's 15 s interval and
+   * look-back, a quarter of passes did, and the lag a monitor reads swung by 15 s).
+   */
+  private sweepDue(now: number): boolean {
+    return now - this.lastSweepAt >= this.sweepEveryMs - (this.options.pollIntervalMs ?? 2_000) / 2;
   }
 
   /**

@@ -110,3 +110,18 @@ describe('SyncEngine waitOut', () => {
     await expect(instance.run()).rejects.toBeInstanceOf(AuthError);
   });
 });
+
+describe('SyncEngine sweep cadence', () => {
+  it('sweeps on every pass when the poll interval equals the look-back, even when a pass starts a little early', async () => {
+    const feed = backlog(10);
+    const passes: PassObservation[] = [];
+    const instance = await engine(feed, new MemoryStorage(), { pollIntervalMs: 5_000, onPass: (pass) => void passes.push(pass) });
+    for (let pass = 0; pass < 6; pass++) {
+      await instance.pass();
+      // One interval later on the API's clock, give or take the few milliseconds a timer is early.
+      feed.clock += 5_000 - (pass % 2 === 0 ? 3 : 0);
+    }
+    // A pass that tails leaves the watermark a whole look-back further behind than a sweep would.
+    expect(passes.map((pass) => pass.kind)).toEqual(['sweep', 'sweep', 'sweep', 'sweep', 'sweep', 'sweep']);
+  });
+});
