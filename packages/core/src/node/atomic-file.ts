@@ -11,8 +11,7 @@ export async function replaceFileAtomically(path: string, text: string): Promise
   const directory = dirname(path);
   const temp = join(directory, `.${basename(path)}.${process.pid}.tmp`);
   try {
-    await mkdir(directory, { recursive: true });
-    const file = await open(temp, 'w', 0o600);
+    const file = await openCreatingDirectory(temp);
     try {
       await file.writeFile(text);
       await file.sync();
@@ -25,6 +24,20 @@ export async function replaceFileAtomically(path: string, text: string): Promise
     throw error;
   }
   await syncDirectory(directory);
+}
+
+/**
+ * Opens the temp file, creating its directory only when it is missing: the checkpoint is
+ * saved often, and a mkdir on every save was a measurable share of `eventsync run`'s CPU.
+ */
+async function openCreatingDirectory(temp: string): ReturnType<typeof open> {
+  try {
+    return await open(temp, 'w', 0o600);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    await mkdir(dirname(temp), { recursive: true });
+    return open(temp, 'w', 0o600);
+  }
 }
 
 /** Makes a rename durable: the directory entry itself must reach the disk. */
