@@ -106,7 +106,7 @@ export class NdjsonFileStorage implements EventStorage {
 
   async commit(events: readonly StoredEvent[], watermark: string | null, fingerprint?: Readonly<Record<string, unknown>>): Promise<void> {
     const file = this.opened();
-    if (events.length > 0) await this.append(file, events);
+    if (events.length > 0) await this.append(file, events, watermark === null ? Number.NEGATIVE_INFINITY : Date.parse(watermark));
     if (watermark !== this.saved.watermark || (fingerprint !== undefined && this.saved.fingerprint === undefined)) {
       await this.saveState(watermark, fingerprint ?? this.saved.fingerprint);
     }
@@ -127,8 +127,12 @@ export class NdjsonFileStorage implements EventStorage {
   /**
    * Appends the events and makes them durable. A write may take only part of the bytes (a
    * disk filling up), so it goes on until all are in; when it fails the file is cut back.
+   * Only events at or after `watermarkMs`, the watermark committed with them, go into
+   * `recent`: saveState would delete the others at once, and a Map that grows and shrinks by
+   * a page each commit keeps what passed through it alive beyond its size (the reason is in
+   * CheckpointTracker's remember(), checkpoint.ts).
    */
-  private async append(file: FileHandle, events: readonly StoredEvent[]): Promise<void> {
+  private async append(file: FileHandle, events: readonly StoredEvent[], watermarkMs: number): Promise<void> {
     const starts: number[] = [];
     const bytes = this.encoder.encode(events.map(({ event }) => event), starts);
     try {
@@ -140,7 +144,10 @@ export class NdjsonFileStorage implements EventStorage {
       await file.truncate(this.size).catch(() => undefined);
       throw storageError(this.options.path, 'write events to', error);
     }
-    events.forEach(({ event }, index) => this.recent.set(event.id, { createdMs: Date.parse(event.created_at), offset: this.size + starts[index]! }));
+    events.forEach(({ event }, index) => {
+      const createdMs = Date.parse(event.created_at);
+      if (createdMs >= watermarkMs) this.recent.set(event.id, { createdMs, offset: this.size + starts[index]! });
+    });
     this.size += bytes.length;
   }
 

@@ -16,6 +16,7 @@
  * the events. These functions are internal: the public types must not need pg's.
  */
 import type { ClientBase } from 'pg';
+import { runStatement } from './postgres-connection.js';
 import type { CommitFence } from './postgres-leases.js';
 
 /**
@@ -24,7 +25,9 @@ import type { CommitFence } from './postgres-leases.js';
  */
 export async function holdFence(client: ClientBase, fence: CommitFence): Promise<boolean> {
   const { connection, epoch } = fence.lease;
-  const { rows } = await client.query<{ held: number }>(
+  // Once per commit: through runStatement, for the reason given there.
+  const { rows } = await runStatement<{ held: number }>(
+    client,
     `WITH held AS (
        UPDATE ${fence.leasesTable} SET updated_at = clock_timestamp()
         WHERE connection = $1 AND owner = $2 AND epoch = $3 AND expires_at > clock_timestamp()
