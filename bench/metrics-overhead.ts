@@ -22,7 +22,7 @@ import { CLI, median, sandboxProcess, verdict, type SandboxProcess } from './sup
 const BACKLOG = 100_000;
 const DELIVERIES = 20_000;
 const CONCURRENCY = 16;
-const ROUNDS = 3;
+const ROUNDS = 5;
 const SCRAPE_EVERY_MS = 500;
 const UNLIMITED = 'read:100000000/1m,write:100000000/1m';
 

@@ -47,7 +47,7 @@ export function summary(progress: SyncProgress, withChannels: boolean, elapsedMs
   const { delivered, byChannel, duplicatesSkipped, watermark } = progress;
   const channels = withChannels ? ` (${byChannel.webhook} by webhook, ${byChannel.poll} by polling)` : '';
   return (
-    `${delivered} events written${channels}, ${duplicatesSkipped} duplicates skipped, in ${(elapsedMs / 1000).toFixed(1)} s; ` +
+    `${delivered} events written${channels}, ${duplicatesSkipped} duplicates skipped, in ${(elapsedMs / 1000).toFixed(2)} s; ` +
     `complete up to ${watermark === null ? '-' : new Date(watermark).toISOString()}`
   );
 }
