@@ -127,10 +127,14 @@ export class ConnectionRunner {
       } catch (error) {
         if (this.stopping.signal.aborted) break;
         const message = error instanceof Error ? error.message : String(error);
-        if (this.error?.message !== message) log(`${message}; trying again in ${Math.round(retryMs / 1000)} s while the other connections go on`);
+        const sameAsBefore = this.error?.message === message;
         this.error = { message, at: Date.now() };
+        if (isLeaseLost(error)) {
+          log(`lost its lease to another worker; stopped syncing it here (${message})`);
+          break;
+        }
+        if (!sameAsBefore) log(`${message}; trying again in ${Math.round(retryMs / 1000)} s while the other connections go on`);
         this.stateNow = 'failing';
-        if (isLeaseLost(error)) break;
         // A stop ends the wait early; the loop then ends.
         await stoppableSleep(retryMs, this.stopping.signal).catch(() => undefined);
         retryMs = Math.min(retryMs * 2, LAST_RETRY_MS);
