@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { resolveConfig, type ClientConfig } from '@eventsync/core';
-import { createAxiosTransport, createNodeClient, RedisRateLog, RollingWindowLimiter, type NodeClient, type NodeClientOptions } from '@eventsync/core/node';
+import { createAxiosTransport, createKeyLimiter, createNodeClient, type NodeClient, type NodeClientOptions, type RedisRateLog, type RollingWindowLimiter } from '@eventsync/core/node';
 import { FairGate } from './fair-gate.js';
 
 export interface ConnectionClientsOptions {
@@ -43,14 +43,12 @@ export class ConnectionClients {
     const id = createHash('sha256').update(`${resolved.baseUrl}\n${resolved.apiKey}`).digest('hex');
     const existing = this.limiters.get(id);
     if (existing) return existing.limiter;
-    const shared = this.options.sharedLimiter ? new RedisRateLog(this.options.sharedLimiter, resolved.apiKey) : undefined;
-    const limiter = new RollingWindowLimiter({
-      policies: [resolved.policies.read, resolved.policies.write],
+    const made = createKeyLimiter(resolved, {
       budgetShare,
-      ...(shared ? { shared, onSharedError: (error: unknown) => this.sharedFailed(error) } : {}),
+      ...(this.options.sharedLimiter ? { sharedLimiterUrl: this.options.sharedLimiter, onSharedLimiterError: (error: unknown) => this.sharedFailed(error) } : {}),
     });
-    this.limiters.set(id, { limiter, shared });
-    return limiter;
+    this.limiters.set(id, made);
+    return made.limiter;
   }
 
   close(): void {

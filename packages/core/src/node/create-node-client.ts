@@ -1,6 +1,6 @@
 /** The client wired for Node: axios transport, rate limiter, real clock, and retry waits that the limiter's stop() cuts short. */
 import { randomUUID } from 'node:crypto';
-import { resolveConfig, type ClientConfig } from '../config.js';
+import { resolveConfig, type ClientConfig, type ResolvedConfig } from '../config.js';
 import { EventsyncClient } from '../eventsync-client.js';
 import type { Runtime, Transport } from '../transport.js';
 import { createAxiosTransport, type AxiosTransportOptions } from './axios-transport.js';
@@ -37,17 +37,11 @@ export interface NodeClient extends EventsyncClient {
 export function createNodeClient(config: ClientConfig, options: NodeClientOptions = {}): NodeClient {
   const resolved = resolveConfig(config);
   // First, since it throws when ioredis is not installed: nothing is left open behind the error.
-  const shared = options.sharedLimiterUrl && !options.limiter ? new RedisRateLog(options.sharedLimiterUrl, resolved.apiKey) : undefined;
+  const own = options.limiter ? undefined : createKeyLimiter(resolved, options);
+  const limiter = options.limiter ?? own!.limiter;
+  const shared = own?.shared;
   const ownTransport = options.transport ? undefined : createAxiosTransport(options);
   const transport = options.transport ?? ownTransport!;
-  const limiter =
-    options.limiter ??
-    new RollingWindowLimiter({
-      policies: [resolved.policies.read, resolved.policies.write],
-      ...(shared ? { shared } : {}),
-      ...(options.budgetShare === undefined ? {} : { budgetShare: options.budgetShare }),
-      ...(options.onSharedLimiterError ? { onSharedError: options.onSharedLimiterError } : {}),
-    });
   const client = new EventsyncClient(resolved, {
     transport,
     limiter,
@@ -67,4 +61,24 @@ export function createNodeClient(config: ClientConfig, options: NodeClientOption
       void shared?.close();
     },
   });
+}
+
+/**
+ * The rate limiter for one API key: the config's policies, the client's share of them, and
+ * with `sharedLimiterUrl` the key's window kept in Redis for every process on that key. Its
+ * owner stops the limiter and closes `shared`.
+ * @throws ConfigError when `sharedLimiterUrl` is set and ioredis is not installed; nothing is left open.
+ */
+export function createKeyLimiter(
+  resolved: ResolvedConfig,
+  options: Pick<NodeClientOptions, 'sharedLimiterUrl' | 'budgetShare' | 'onSharedLimiterError'>,
+): { readonly limiter: RollingWindowLimiter; readonly shared: RedisRateLog | undefined } {
+  const shared = options.sharedLimiterUrl ? new RedisRateLog(options.sharedLimiterUrl, resolved.apiKey) : undefined;
+  const limiter = new RollingWindowLimiter({
+    policies: [resolved.policies.read, resolved.policies.write],
+    ...(shared ? { shared } : {}),
+    ...(options.budgetShare === undefined ? {} : { budgetShare: options.budgetShare }),
+    ...(options.onSharedLimiterError ? { onSharedError: options.onSharedLimiterError } : {}),
+  });
+  return { limiter, shared };
 }

@@ -5,7 +5,7 @@ export { replaceFileAtomically } from './atomic-file.js';
 export { NdjsonFileStorage, type NdjsonFileStorageOptions } from './ndjson-file-storage.js';
 export { readNdjsonLines, type NdjsonLine } from './ndjson-lines.js';
 export { OutputStorage, StreamOutput, type EventOutput } from './output-storage.js';
-export { createNodeClient, type NodeClient, type NodeClientOptions } from './create-node-client.js';
+export { createKeyLimiter, createNodeClient, type NodeClient, type NodeClientOptions } from './create-node-client.js';
 export { startWebhookReceiver, type WebhookReceiver, type WebhookReceiverOptions } from './webhook-receiver.js';
 export { ForwardOutput, type ForwardOutputOptions } from './forward-output.js';
 export { RedisRateLog, type SharedRateLog, type Claim } from './redis-rate-log.js';
