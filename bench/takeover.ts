@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
+import { waitFor } from '../test/support/ops.ts';
 import { startPostgres } from '../test/support/postgres.ts';
 import { startCliProcess, writeRunConfig, type CliProcess } from './cli-process.ts';
 import { median, sandboxProcess, verdict } from './support.ts';
@@ -34,16 +35,6 @@ interface Takeover {
   readonly claimedMs: number;
   readonly committedMs: number;
   readonly connections: number;
-}
-
-async function waitUntil<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
 }
 
 /** Every connection held by a live lease, spread evenly over `workers`, each committed under its current epoch. */
@@ -80,7 +71,7 @@ async function killAndMeasure(db: pg.Client, victim: CliProcess): Promise<Takeov
   const expiredMs = Math.max(...held.map((row) => row.expires_at.getTime())) - killedAt;
   const connections = held.map((row) => row.connection);
   const epochs = held.map((row) => row.epoch);
-  const taken = await waitUntil(
+  const taken = await waitFor(
     `every connection of the killed worker committed under a new epoch`,
     async () => {
       const { rows } = await db.query<{ acquired_at: Date; first_commit_at: Date }>(
@@ -113,13 +104,13 @@ export async function run(): Promise<void> {
   const workers = Array.from({ length: WORKERS }, startWorker);
   const results: Takeover[] = [];
   try {
-    await waitUntil('every connection leased and committed, spread over the workers', () => settled(db, workers), 120_000, 250);
+    await waitFor('every connection leased and committed, spread over the workers', () => settled(db, workers), 120_000, 250);
     for (let repetition = 0; repetition < REPETITIONS; repetition++) {
       await sleep(2_000);
       const index = repetition % WORKERS;
       results.push(await killAndMeasure(db, workers[index]!));
       workers[index] = startWorker();
-      await waitUntil('the new worker taking its share', () => settled(db, workers), 60_000, 250);
+      await waitFor('the new worker taking its share', () => settled(db, workers), 60_000, 250);
     }
   } finally {
     await Promise.all(workers.map((worker) => worker.stop()));

@@ -6,7 +6,7 @@
  * commit ever happened under a lease after the next one was taken, the revoked tenant is
  * reported (alert, status) and nothing else suffered.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -15,8 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '@eventsync/sandbox';
 import { runCli, startCli, tempDir, type CliResult } from './support/cli.js';
 import { jsonReceiver, waitFor, type Receiver } from './support/ops.js';
-import { freePort } from './support/ports.js';
 import { startPostgres, type PostgresServer } from './support/postgres.js';
+import { startRedis } from './support/redis.js';
 
 const TENANTS = 200;
 /** Lag 2 s with a 3 s look-back: the API's 10 s and the default 15 s, in less time. */
@@ -194,13 +194,7 @@ describe('eventsync run --coordinator', () => {
   }, 300_000);
 
   it("two connections on one key, on two workers, keep to the key's policy together: no 429 after the first", async () => {
-    const port = await freePort();
-    // .ci/run installs redis-server (scripts/ensure-redis.sh); a machine without it fails here, loudly.
-    const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    await new Promise<void>((resolve, reject) => {
-      redis.once('error', reject);
-      redis.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('Ready to accept connections') && resolve());
-    });
+    const redis = await startRedis();
     const box = await startSandbox({ seed: 11, visibilityLagMs: 0, policies: { read: 'read:10/1s' }, backlog: { count: 6_000, spanMs: 600_000 } });
     const url = await postgres.createDatabase('one_key');
     const budgetDb = new pg.Client({ connectionString: url });
@@ -216,7 +210,7 @@ describe('eventsync run --coordinator', () => {
         '  pollInterval: 200ms',
         '  budgetShare: 1',
         '  rateLimit: read:10/1s',
-        `sharedLimiter: "redis://127.0.0.1:${port}"`,
+        `sharedLimiter: "${redis.url}"`,
         'connections:',
         `  - { name: books, baseUrl: "${box.url}", apiKeyEnv: SHARED_KEY }`,
         `  - { name: billing, baseUrl: "${box.url}", apiKeyEnv: SHARED_KEY }`,
@@ -240,7 +234,7 @@ describe('eventsync run --coordinator', () => {
       await Promise.all(started.map((worker) => worker.result));
       await budgetDb.end();
       await box.stop();
-      redis.kill('SIGTERM');
+      redis.stop();
     }
     const [usage] = box.usage();
     const read = usage!.buckets.find((bucket) => bucket.bucket === 'read')!;

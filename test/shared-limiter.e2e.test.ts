@@ -4,7 +4,6 @@
  * told the true policy: with the Redis-backed limiter they never exceed it together; without
  * it (the control) they do.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -14,24 +13,17 @@ import { startSandbox, type Sandbox } from '@eventsync/sandbox';
 import { idsInFile, runCli, tempDir } from './support/cli.js';
 import { a429WhileCallersWait, arrivedDuringRetryAfter, settledWithin } from './support/limiter-scenarios.js';
 import { freePort } from './support/ports.js';
+import { startRedis, type RedisServer } from './support/redis.js';
 
-let redis: ChildProcess;
+let redis: RedisServer;
 let redisUrl: string;
 
 beforeAll(async () => {
-  const port = await freePort();
-  // .ci/run installs redis-server; a machine without it fails here, loudly.
-  redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    redis.once('error', reject);
-    redis.stdout!.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('Ready to accept connections')) resolve();
-    });
-  });
-  redisUrl = `redis://127.0.0.1:${port}`;
+  redis = await startRedis();
+  redisUrl = redis.url;
 });
 afterAll(() => {
-  redis.kill('SIGTERM');
+  redis.stop();
 });
 
 let sandbox: Sandbox | undefined;
