@@ -6,7 +6,8 @@
 //   nor the sandbox, which runs in a process of its own;
 // - youngGenerationBytes: what V8 has made of its young generation (it grows it with use);
 // - liveHeapBytes: the heap still in use after a full GC: flat across backlogs means nothing
-//   accumulates per event.
+//   accumulates per event;
+// - cpuMs: the CPU time of the whole process (every thread: the JIT's and the collector's too).
 const { readFileSync, writeFileSync } = require('node:fs');
 const { getHeapSpaceStatistics } = require('node:v8');
 
@@ -14,8 +15,9 @@ process.on('exit', () => {
   const out = process.env.EVENTSYNC_HEAP_PROBE;
   if (!out || typeof global.gc !== 'function') return;
   const peakRssKb = Number(/^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]);
+  const { user, system } = process.cpuUsage();
   const youngGenerationBytes = getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size ?? 0;
   global.gc();
   const liveHeapBytes = process.memoryUsage().heapUsed;
-  writeFileSync(out, JSON.stringify({ peakRssKb, youngGenerationBytes, liveHeapBytes }));
+  writeFileSync(out, JSON.stringify({ peakRssKb, youngGenerationBytes, liveHeapBytes, cpuMs: (user + system) / 1000 }));
 });

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { startSandbox } from '@eventsync/sandbox';
 import { startCli, tempDir } from './support/cli.js';
+import { waitFor } from './support/ops.js';
 
 /** Starts the CLI, waits for `ready` on stdout or stderr, sends SIGINT once and returns the result. */
 async function interrupt(args: string[], ready: string, env: Record<string, string> = {}) {
@@ -51,7 +52,8 @@ describe('the first Ctrl-C', () => {
     try {
       const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
       const child = startCli(['events', 'list'], { EVENTSYNC_BASE_URL: url, EVENTSYNC_API_KEY: 'wlcro_test_silent' });
-      await sleep(500);
+      // Once its request has reached the API the command is waiting on it (a fixed pause raced start-up on a loaded machine).
+      await waitFor('the request to reach the silent API', () => sockets.size > 0);
       const sentAt = Date.now();
       child.kill('SIGINT');
       const result = await child.result;

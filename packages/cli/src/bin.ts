@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-/** Process entry: signals and the exit code. Everything else is in program.ts. */
+/** Process entry: V8's settings, signals and the exit code. Everything else is in program.ts. */
+// First, so that V8 is set up before anything else loads (ES modules run in import order).
+import './apply-v8-settings.js';
 import { EXIT } from './exit-codes.js';
 import { main } from './program.js';
 
