@@ -155,7 +155,19 @@ export function createVerifier(
   const rules = SCHEMES[setup.settings.scheme];
   // Empty secrets are kept as holes so that `secretIndex` still names the caller's position.
   const keys = setup.secrets.map((secret) => (secret === '' ? undefined : createSecretKey(rules.keyBytes(secret))));
-  const check = (delivery: DeliveryInput): VerifyResult => judge(setup.settings, rules, keys, setup.tolerance, checkDelivery(delivery));
+  // Worked out once here rather than per delivery: a receiver verifies every request with it.
+  const prepared: PreparedVerifier = {
+    settings: setup.settings,
+    rules,
+    keys,
+    hasKey: keys.some((key) => key !== undefined),
+    tolerance: setup.tolerance,
+    signatureHeader: headerName(setup.settings.signatureHeader),
+    deliveryIdHeader: headerName(setup.settings.deliveryIdHeader),
+    // The body scheme has no timestamp, and a caller's settings for it may name no header.
+    timestampHeader: headerName(rules.timestamped ? setup.settings.timestampHeader : ''),
+  };
+  const check = (delivery: DeliveryInput): VerifyResult => judge(prepared, checkDelivery(delivery));
   return {
     check,
     verify: (delivery) => {
@@ -174,16 +186,26 @@ export function verifyWebhook(input: VerifyInput): VerifiedDelivery {
   return createVerifier(input.settings, input.secrets, input.toleranceSeconds === undefined ? {} : { toleranceSeconds: input.toleranceSeconds }).verify(input);
 }
 
+/** A verifier's fixed part: its scheme's rules, keys and header names. */
+interface PreparedVerifier {
+  readonly settings: SignatureSettings;
+  readonly rules: SchemeRules;
+  readonly keys: ReadonlyArray<KeyObject | undefined>;
+  readonly hasKey: boolean;
+  readonly tolerance: number;
+  readonly signatureHeader: HeaderName;
+  readonly deliveryIdHeader: HeaderName;
+  readonly timestampHeader: HeaderName;
+}
+
 function judge(
-  settings: SignatureSettings,
-  rules: SchemeRules,
-  keys: ReadonlyArray<KeyObject | undefined>,
-  tolerance: number,
+  verifier: PreparedVerifier,
   { rawBody, headers, now }: { readonly rawBody: RawBody; readonly headers: HeaderBag; readonly now: number },
 ): VerifyResult {
-  if (!keys.some((key) => key !== undefined)) return fail('no_secret', 'no signing secret is configured, so no delivery can be verified');
+  const { settings, rules, keys, tolerance } = verifier;
+  if (!verifier.hasKey) return fail('no_secret', 'no signing secret is configured, so no delivery can be verified');
 
-  const header = readHeader(headers, settings.signatureHeader);
+  const header = readHeader(headers, verifier.signatureHeader);
   if (header === undefined) {
     return fail(
       'missing_header',
@@ -193,11 +215,11 @@ function judge(
   const candidates = parseSignatures(rules, header);
   if (candidates.length === 0) return fail('malformed_header', `${settings.signatureHeader} holds no ${rules.prefix}<${rules.encoding}> signature`);
 
-  const deliveryId = readHeader(headers, settings.deliveryIdHeader);
+  const deliveryId = readHeader(headers, verifier.deliveryIdHeader);
   let timestamp: number | undefined;
   let timestampText = '';
   if (rules.timestamped) {
-    const text = readHeader(headers, settings.timestampHeader);
+    const text = readHeader(headers, verifier.timestampHeader);
     if (text === undefined) return fail('missing_header', `the ${settings.timestampHeader} header is missing`);
     timestampText = text.trim();
     if (!/^\d{1,12}$/.test(timestampText)) return fail('malformed_header', `${settings.timestampHeader} must be unix seconds, got "${text.slice(0, 32)}"`);
@@ -256,15 +278,18 @@ function parseSignatures(rules: SchemeRules, header: string): Buffer[] {
   return signatures;
 }
 
-const lowerNames = new Map<string, string>();
+/** A header's name as configured and lower-cased, the form Node gives incoming names in. */
+interface HeaderName {
+  readonly name: string;
+  readonly lower: string;
+}
+
+function headerName(name: string): HeaderName {
+  return { name, lower: name.toLowerCase() };
+}
 
 /** Case-insensitive; Node lower-cases incoming names, other hosts (Zapier) may not. */
-function readHeader(headers: HeaderBag, name: string): string | undefined {
-  let lower = lowerNames.get(name);
-  if (lower === undefined) {
-    lower = name.toLowerCase();
-    if (lowerNames.size < 256) lowerNames.set(name, lower);
-  }
+function readHeader(headers: HeaderBag, { name, lower }: HeaderName): string | undefined {
   let value = headers[lower] ?? headers[name];
   if (value === undefined) {
     for (const [key, candidate] of Object.entries(headers)) {
