@@ -155,7 +155,7 @@ export class CheckpointTracker {
    * that is nearly every id of every page, and each time the Map's table grows or shrinks V8
    * makes a new one; once the Map has reached the old generation (after any full GC) it makes
    * them there, and the tables left behind keep their ids alive through young-generation
-   * collections until the next full GC (README, Benchmarks: "Memory, the miss").
+   * collections until the next full GC (README, Benchmarks: "Memory").
    */
   private remember(delivered: readonly EventEnvelope[], fromMs: number): void {
     for (const event of delivered) {

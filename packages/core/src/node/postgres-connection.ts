@@ -44,7 +44,7 @@ export async function withPooledClient<T>(pool: Pool, work: (client: PoolClient)
  * collection takes it for live: through its scope the query's text, its parameters (each event's
  * JSON) and its result survive them all. In a 200k-event drain into Postgres that was 14-24% of
  * all it allocated, against under 1% this way, and V8 grows its young generation by what
- * survives: it went from 32 to 128 MiB (README, Benchmarks: "Memory, the miss"). Here the
+ * survives: it went from 32 to 128 MiB (README, Benchmarks: "Memory"). Here the
  * callback is an argument, allocated young like the rest, and a commit's objects die with it.
  */
 export function runStatement<R extends QueryResultRow = QueryResultRow>(client: ClientBase, text: string, values?: readonly unknown[]): Promise<QueryResult<R>> {
