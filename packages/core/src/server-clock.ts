@@ -58,6 +58,17 @@ export class ServerClock {
   }
 
   /**
+   * Local milliseconds until an answer's `Date` header is certain to read at least `serverMs`
+   * (the server's clock has passed the first whole second at or after it); Infinity while no
+   * `Date` has been seen.
+   */
+  msUntilDateReads(serverMs: number): number {
+    if (!this.bounds) return Number.POSITIVE_INFINITY;
+    const firstReading = Math.ceil(serverMs / DATE_RESOLUTION_MS) * DATE_RESOLUTION_MS;
+    return Math.max(0, firstReading - (this.localNow() + this.bounds.low));
+  }
+
+  /**
    * Reads an answer's `Date` header; returns the server time it proves (the server's clock
    * had reached it when it answered), or undefined when there is none or it does not parse.
    */

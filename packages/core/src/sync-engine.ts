@@ -227,7 +227,7 @@ export class SyncEngine {
       const target = known ? targetMs : Math.min(targetMs, this.witness! - this.tracker.lookbackMs);
       return (this.tracker.watermark ?? Number.NEGATIVE_INFINITY) >= target;
     };
-    await this.loop(reached, this.options.drainFailureLimit ?? 5);
+    await this.loop(reached, this.options.drainFailureLimit ?? 5, () => this.msUntilWatermarkCanReach(targetMs));
   }
 
   /** Passes until `stop()`; transient errors are reported through progress and waited out. */
@@ -250,7 +250,11 @@ export class SyncEngine {
     this.wakeUp?.();
   }
 
-  private async loop(done: () => boolean, failureLimit: number): Promise<void> {
+  /**
+   * `nextPassIn` may start the next pass before the poll interval is up: a drain whose target
+   * is a second away need not wait a whole interval for the pass that reaches it.
+   */
+  private async loop(done: () => boolean, failureLimit: number, nextPassIn: () => number = () => Number.POSITIVE_INFINITY): Promise<void> {
     const interval = this.options.pollIntervalMs ?? 2_000;
     let failures = 0;
     while (!this.stopRequested && !done()) {
@@ -273,8 +277,18 @@ export class SyncEngine {
       }
       // One pass per interval: a pass that took longer (a backlog) goes straight on.
       const elapsed = this.options.now() - startedAt;
-      if (elapsed < interval && !done()) await this.pause(interval - elapsed);
+      if (elapsed < interval && !done()) await this.pause(Math.min(interval - elapsed, nextPassIn()));
     }
+  }
+
+  /**
+   * How long until a sweep can take the watermark to `targetMs`: its window must end past the
+   * target (the window ends a settle before the server's now) and one of its pages must carry a
+   * `Date` a look-back past it (the horizon in commitPage). Infinity without the server's clock.
+   */
+  private msUntilWatermarkCanReach(targetMs: number): number {
+    const { clock } = this.options.feed;
+    return Math.max(clock.msUntilDateReads(targetMs + this.tracker.lookbackMs), targetMs + this.tracker.settleMs - clock.now());
   }
 
   private get sweepEveryMs(): number {

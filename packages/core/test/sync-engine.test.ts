@@ -86,6 +86,19 @@ describe('SyncEngine.drainUntil', () => {
     expect(feed.clock).toBeGreaterThanOrEqual(START + 15_000);
   });
 
+  it('runs its last pass as soon as it can reach the target, not a whole poll interval later', async () => {
+    const feed = new LaggingFeed(START, LAG, 3);
+    for (let i = 0; i < 50; i++) feed.create(START - 60_000 + i * 1000, 0);
+    const sink = new MemoryStorage();
+    const instance = await simulatedEngine(feed, sink, { pollIntervalMs: 30_000, checkpoint: { lookbackMs: 2_000, settleMs: 1_000 } });
+    await instance.drainUntil(START + 300);
+    expect(sink.lines).toHaveLength(50);
+    // The watermark can pass START + 300 once a page's Date reads a look-back after it (second
+    // granularity): START + 3 s, plus the few ms each request costs.
+    expect(feed.clock).toBeGreaterThanOrEqual(START + 3_000);
+    expect(feed.clock).toBeLessThan(START + 3_100);
+  });
+
   it('starts at startAt when there is no saved state', async () => {
     const feed = new LaggingFeed(START, LAG, 3);
     for (let i = 0; i < 20; i++) feed.create(START - 20_000 + i * 1000, 0);
