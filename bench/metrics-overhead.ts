@@ -7,19 +7,19 @@
  * - Unthrottled drain: `sync --once` of a 250k-event backlog from a sandbox in its own process,
  *   timed from the sink's first append to its last.
  * - Receiver: `sync --listen` taking 40k signed deliveries over 16 keep-alive connections,
- *   each answered once committed, from a sandbox with an empty feed (polling has nothing to do).
+ *   each answered once committed, sent from a process of their own (delivery-sender.ts), with
+ *   a sandbox whose feed is empty (polling has nothing to do).
  *
  * Target: throughput with metrics / without >= 0.97 for both.
  */
 import { spawn } from 'node:child_process';
-import http from 'node:http';
 import { statSync, watch } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { deliveryHeaders, PRESETS } from '@eventsync/core';
+import { sendDeliveries } from './delivery-sender.ts';
 import { CLI, median, sandboxProcess, verdict, type SandboxProcess } from './support.ts';
 
 const BACKLOG = 250_000;
@@ -122,28 +122,9 @@ async function receive(sandbox: SandboxProcess, metrics: boolean, round: number)
     secret = await readFile(subscriptionFile, 'utf8').then((text) => (JSON.parse(text) as { secret: string }).secret, () => undefined);
   }
   const stopScraping = metrics ? scraper(port) : async () => 0;
-  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const url = `http://127.0.0.1:${listen}/webhooks`;
-  const send = (index: number): Promise<void> => {
-    const id = `evt_bench${metrics ? 'm' : 'p'}${round}_${String(index).padStart(7, '0')}`;
-    const body = JSON.stringify({ id, type: 'customer.created', created_at: new Date().toISOString(), data: { customer_id: `cus_${index}` } });
-    const headers = deliveryHeaders(PRESETS.integration.signature, { secrets: [secret!], body, timestamp: Math.floor(Date.now() / 1000), id: `del_${id}`, eventType: 'customer.created' });
-    return new Promise((resolve, reject) => {
-      const request = http.request(url, { method: 'POST', agent, headers: { ...headers, 'Content-Type': 'application/json' } }, (response) => {
-        response.resume();
-        response.on('end', () => (response.statusCode === 200 ? resolve() : reject(new Error(`delivery answered ${response.statusCode}`))));
-      });
-      request.on('error', reject);
-      request.end(body);
-    });
-  };
-  const start = performance.now();
-  let next = 0;
-  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
-    while (next < DELIVERIES) await send(next++);
-  }));
-  const perSecond = DELIVERIES / ((performance.now() - start) / 1000);
-  agent.destroy();
+  const { sentAt, answeredAt } = await sendDeliveries({ url, secret, deliveries: DELIVERIES, concurrency: CONCURRENCY, idPrefix: `evt_bench${metrics ? 'm' : 'p'}${round}_`, padBytes: 0 });
+  const perSecond = DELIVERIES / ((Math.max(...answeredAt) - Math.min(...sentAt)) / 1000);
   await stopScraping();
   sync.child.kill('SIGTERM');
   await sync.exited;

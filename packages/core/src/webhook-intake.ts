@@ -85,11 +85,14 @@ export class WebhookIntake {
   }
 }
 
+/** Shared: building a decoder costs more than decoding a delivery, and `decode` without `stream` keeps no state. */
+const UTF8 = new TextDecoder();
+
 /** The delivered body as an event envelope, or undefined when it is not JSON of that shape. */
 export function parseEnvelope(rawBody: RawBody): EventEnvelope | undefined {
   let value: unknown;
   try {
-    value = JSON.parse(typeof rawBody === 'string' ? rawBody : new TextDecoder().decode(rawBody));
+    value = JSON.parse(typeof rawBody === 'string' ? rawBody : UTF8.decode(rawBody));
   } catch {
     return undefined;
   }
