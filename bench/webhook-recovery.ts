@@ -21,9 +21,10 @@ export async function run(): Promise<void> {
   const sandbox = await startSandbox({ seed: 8, visibilityLagMs: 1_000, policies: false });
   const client = createNodeClient({ baseUrl: sandbox.url, apiKey: sandbox.apiKey, policies: { read: 'read:100000/1m', write: 'write:100000/1m' } });
   const dir = await mkdtemp(join(tmpdir(), 'eventsync-recovery-'));
+  const storage = new NdjsonFileStorage({ path: join(dir, 'events.ndjson'), stateDir: join(dir, 'state') });
   const poller = await SyncEngine.open({
     feed: client.events,
-    storage: new NdjsonFileStorage({ path: join(dir, 'events.ndjson'), stateDir: join(dir, 'state') }),
+    storage,
     now: Date.now,
     sleep: (ms) => sleep(ms),
     pollIntervalMs: POLL_INTERVAL_MS,
@@ -50,6 +51,7 @@ export async function run(): Promise<void> {
   poller.stop();
   await running;
   await receiver.close();
+  await storage.close();
   client.close();
   await sandbox.stop();
   await rm(dir, { recursive: true, force: true });
