@@ -1,9 +1,12 @@
 /**
  * Storage for outputs that cannot take anything back: stdout, or a handler events are
- * forwarded to. Events go to the output first, then the checkpoint (watermark and the ids
- * at or after it, as the output cannot be read back for them) replaces the state file. A
- * crash between the two sends those events again on the next run: at-least-once, which is
- * what these outputs can promise; a handler dedupes by event id, as the API requires of it.
+ * forwarded to. Events go to the output first, then into the checkpoint: the watermark and
+ * the ids at or after it, kept here as the output cannot be read back for them. A crash
+ * between the two sends those events again on the next run: at-least-once, which is what
+ * these outputs can promise; a handler dedupes by event id, as the API requires of it.
+ *
+ * The state file is replaced only when the watermark moves; in between, a commit appends its
+ * ids to a journal beside it (seen-journal.ts), so a commit costs what its events cost.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,6 +14,7 @@ import { StorageError } from '../errors.js';
 import type { CommittedState, EventStorage, StoredEvent } from '../storage.js';
 import type { EventEnvelope } from '../types.js';
 import { replaceFileAtomically } from './atomic-file.js';
+import { SeenJournal, type SeenEntry } from './seen-journal.js';
 import { acquireLock, type StateLock } from './writer-lock.js';
 import { storageError } from './storage-error.js';
 
@@ -34,6 +38,9 @@ export class OutputStorage implements EventStorage {
   private readonly statePath: string;
   private lock: StateLock | undefined;
   private state: StateFile = { version: 2, watermark: null, seen: [] };
+  private readonly journal: SeenJournal;
+  /** The ids at or after the watermark: the state file's and the journal's. */
+  private seen: SeenEntry[] = [];
 
   constructor(
     private readonly output: EventOutput,
@@ -41,6 +48,7 @@ export class OutputStorage implements EventStorage {
   ) {
     this.description = output.description;
     this.statePath = join(stateDir, 'checkpoint.json');
+    this.journal = new SeenJournal(join(stateDir, 'checkpoint-journal.ndjson'));
   }
 
   async open(): Promise<CommittedState> {
@@ -49,32 +57,25 @@ export class OutputStorage implements EventStorage {
   }
 
   async recover(): Promise<CommittedState> {
-    let text: string;
-    try {
-      text = await readFile(this.statePath, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw storageError(this.statePath, 'read the checkpoint', error);
-      return { watermark: null, seen: [], fingerprint: undefined };
-    }
-    try {
-      const parsed = JSON.parse(text) as Partial<StateFile> & { checkpoint?: StateFile; source?: StateFile['fingerprint'] };
-      // Version 1 nested the checkpoint and called the fingerprint `source`.
-      const checkpoint = parsed.version === 2 ? parsed : parsed.checkpoint;
-      const fingerprint = parsed.version === 2 ? parsed.fingerprint : parsed.source;
-      this.state = { version: 2, watermark: checkpoint?.watermark ?? null, seen: checkpoint?.seen ?? [], ...(fingerprint ? { fingerprint } : {}) };
-    } catch {
-      throw new StorageError(`the checkpoint file ${this.statePath} is not valid JSON; move it aside to start over (events already sent would be sent again)`, this.statePath, undefined);
-    }
-    return { watermark: this.state.watermark, seen: this.state.seen, fingerprint: this.state.fingerprint };
+    this.state = await this.readState();
+    const watermarkMs = this.watermarkMs(this.state.watermark);
+    const journalled = (await this.journal.load()).filter(([, createdAt]) => Date.parse(createdAt) >= watermarkMs);
+    this.seen = [...this.state.seen, ...journalled];
+    return { watermark: this.state.watermark, seen: [...this.seen], fingerprint: this.state.fingerprint };
   }
 
   async commit(events: readonly StoredEvent[], watermark: string | null, fingerprint?: Readonly<Record<string, unknown>>): Promise<void> {
     if (events.length > 0) await this.output.write(events.map(({ event }) => event));
-    const watermarkMs = watermark === null ? Number.NEGATIVE_INFINITY : Date.parse(watermark);
-    const seen = [...this.state.seen, ...events.map(({ event }) => [event.id, event.created_at] as const)].filter(
-      ([, createdAt]) => Date.parse(createdAt) >= watermarkMs,
-    );
+    const delivered = events.map(({ event }) => [event.id, event.created_at] as const);
+    // The fingerprint is written once, with the first commit; the watermark whenever it moves.
+    if (watermark === this.state.watermark && (fingerprint === undefined || this.state.fingerprint !== undefined)) {
+      if (delivered.length > 0) await this.journal.append(delivered);
+      this.seen.push(...delivered);
+      return;
+    }
     const kept = fingerprint ?? this.state.fingerprint;
+    const watermarkMs = this.watermarkMs(watermark);
+    const seen = [...this.seen, ...delivered].filter(([, createdAt]) => Date.parse(createdAt) >= watermarkMs);
     const next: StateFile = { version: 2, watermark, seen, ...(kept ? { fingerprint: kept } : {}) };
     try {
       await replaceFileAtomically(this.statePath, JSON.stringify(next));
@@ -82,10 +83,38 @@ export class OutputStorage implements EventStorage {
       throw storageError(this.statePath, 'save the checkpoint', error);
     }
     this.state = next;
+    this.seen = [...seen];
+    // The state file now holds every journalled id still needed: one left in the journal is
+    // read back twice, which is harmless, so a failure here need not fail the commit.
+    await this.journal.clear().catch(() => undefined);
+  }
+
+  private async readState(): Promise<StateFile> {
+    let text: string;
+    try {
+      text = await readFile(this.statePath, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw storageError(this.statePath, 'read the checkpoint', error);
+      return { version: 2, watermark: null, seen: [] };
+    }
+    try {
+      const parsed = JSON.parse(text) as Partial<StateFile> & { checkpoint?: StateFile; source?: StateFile['fingerprint'] };
+      // Version 1 nested the checkpoint and called the fingerprint `source`.
+      const checkpoint = parsed.version === 2 ? parsed : parsed.checkpoint;
+      const fingerprint = parsed.version === 2 ? parsed.fingerprint : parsed.source;
+      return { version: 2, watermark: checkpoint?.watermark ?? null, seen: checkpoint?.seen ?? [], ...(fingerprint ? { fingerprint } : {}) };
+    } catch {
+      throw new StorageError(`the checkpoint file ${this.statePath} is not valid JSON; move it aside to start over (events already sent would be sent again)`, this.statePath, undefined);
+    }
+  }
+
+  private watermarkMs(watermark: string | null): number {
+    return watermark === null ? Number.NEGATIVE_INFINITY : Date.parse(watermark);
   }
 
   async close(): Promise<void> {
     await this.output.close();
+    await this.journal.close();
     await this.lock?.release();
     this.lock = undefined;
   }
