@@ -19,8 +19,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import { sendDeliveries } from './delivery-sender.ts';
 import { CLI, median, sandboxProcess, verdict, type SandboxProcess } from './support.ts';
+
+const HEAP_PROBE = fileURLToPath(new URL('./heap-probe.cjs', import.meta.url));
 
 const BACKLOG = 250_000;
 const DELIVERIES = 40_000;
@@ -58,15 +61,30 @@ function scraper(port: number): () => Promise<number> {
   };
 }
 
-function startSync(args: string[], sandbox: SandboxProcess) {
+/** One run's figures: its rate, and the CPU the sync process spent in all (heap-probe.cjs). */
+interface Run {
+  readonly perSecond: number;
+  readonly cpuMs: number;
+}
+
+/** The sync, with heap-probe.cjs writing its CPU time to `<dir>/probe.json` as it exits. */
+function startSync(args: string[], sandbox: SandboxProcess, dir: string) {
+  const probe = join(dir, 'probe.json');
   const child = spawn(process.execPath, [CLI, 'sync', '--no-status', '--rate-limit', UNLIMITED, ...args], {
-    env: { ...process.env, EVENTSYNC_BASE_URL: sandbox.url, EVENTSYNC_API_KEY: sandbox.apiKey },
+    env: {
+      ...process.env,
+      EVENTSYNC_BASE_URL: sandbox.url,
+      EVENTSYNC_API_KEY: sandbox.apiKey,
+      EVENTSYNC_HEAP_PROBE: probe,
+      NODE_OPTIONS: [process.env.NODE_OPTIONS, '--expose-gc', `--require ${HEAP_PROBE}`].filter(Boolean).join(' '),
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-  return { child, exited, stderr: () => stderr };
+  const cpuMs = async (): Promise<number> => (JSON.parse(await readFile(probe, 'utf8')) as { cpuMs: number }).cpuMs;
+  return { child, exited, stderr: () => stderr, cpuMs };
 }
 
 /**
@@ -93,28 +111,29 @@ function watchAppends(directory: string, file: string): () => { bytes: number; f
 }
 
 /** Events per second of one `sync --once` drain, from its first append to its last (watchAppends says why). */
-async function drain(sandbox: SandboxProcess, metrics: boolean): Promise<number> {
+async function drain(sandbox: SandboxProcess, metrics: boolean): Promise<Run> {
   const dir = await mkdtemp(join(tmpdir(), 'eventsync-metrics-drain-'));
   const port = await freePort();
   const appends = watchAppends(dir, 'events.ndjson');
-  const sync = startSync(['--once', '--lookback', '1s', '--data-dir', dir, ...(metrics ? ['--metrics-port', String(port)] : [])], sandbox);
+  const sync = startSync(['--once', '--lookback', '1s', '--data-dir', dir, ...(metrics ? ['--metrics-port', String(port)] : [])], sandbox, dir);
   const stopScraping = metrics ? scraper(port) : async () => 0;
   const code = await sync.exited;
   const scrapes = await stopScraping();
   const { bytes, firstBytes, ms } = appends();
+  const cpuMs = await sync.cpuMs();
   await rm(dir, { recursive: true, force: true });
   const summary = /(\d+) events written/.exec(sync.stderr());
   if (code !== 0 || !summary || Number(summary[1]) !== BACKLOG) throw new Error(`drain failed (exit ${code}): ${sync.stderr()}`);
   if (metrics && scrapes === 0) throw new Error('the metrics endpoint was never scraped');
   // The events after the first append, by their share of the file's bytes (lines differ little in size).
-  return (BACKLOG * (1 - firstBytes / bytes)) / (ms / 1000);
+  return { perSecond: (BACKLOG * (1 - firstBytes / bytes)) / (ms / 1000), cpuMs };
 }
 
 /** Deliveries per second into one `sync --listen`, each answered once committed. */
-async function receive(sandbox: SandboxProcess, metrics: boolean, round: number): Promise<number> {
+async function receive(sandbox: SandboxProcess, metrics: boolean, round: number): Promise<Run> {
   const dir = await mkdtemp(join(tmpdir(), 'eventsync-metrics-receiver-'));
   const [listen, port] = [await freePort(), await freePort()];
-  const sync = startSync(['--listen', String(listen), '--poll-interval', '1m', '--data-dir', dir, ...(metrics ? ['--metrics-port', String(port)] : [])], sandbox);
+  const sync = startSync(['--listen', String(listen), '--poll-interval', '1m', '--data-dir', dir, ...(metrics ? ['--metrics-port', String(port)] : [])], sandbox, dir);
   const subscriptionFile = join(dir, 'state', 'subscription.json');
   let secret: string | undefined;
   while (!secret) {
@@ -128,14 +147,15 @@ async function receive(sandbox: SandboxProcess, metrics: boolean, round: number)
   await stopScraping();
   sync.child.kill('SIGTERM');
   await sync.exited;
+  const cpuMs = await sync.cpuMs();
   await rm(dir, { recursive: true, force: true });
-  return perSecond;
+  return { perSecond, cpuMs };
 }
 
 export async function run(): Promise<void> {
   const feed = await sandboxProcess({ seed: 9, policies: false, backlog: { count: BACKLOG, spanMs: 6 * 3_600_000 } });
   const empty = await sandboxProcess({ seed: 10, policies: false });
-  const results = { drainOff: [] as number[], drainOn: [] as number[], receiveOff: [] as number[], receiveOn: [] as number[] };
+  const results = { drainOff: [] as Run[], drainOn: [] as Run[], receiveOff: [] as Run[], receiveOn: [] as Run[] };
   try {
     await drain(feed, false); // warm the sandbox and the disk cache once
     for (let round = 0; round < ROUNDS; round++) {
@@ -148,16 +168,20 @@ export async function run(): Promise<void> {
     await feed.stop();
     await empty.stop();
   }
-  const rate = (values: number[]): string => `${Math.round(median(values)).toLocaleString('en-US')}/s`;
+  const rate = (runs: Run[]): string => `${Math.round(median(runs.map((run) => run.perSecond))).toLocaleString('en-US')}/s`;
   // Each round's two runs are neighbours in time, so their ratio cancels the machine's slower
   // drifts (a shared host's load moves a run's rate by 10-20% here); the median of those ratios
-  // is the figure.
+  // is the figure. The CPU the sync spent moves far less with the host's load, and is printed
+  // beside it: with metrics over without, above 1 is what they cost.
   const pairedRatios = (on: number[], off: number[]): number[] => on.map((value, round) => value / off[round]!);
-  const drainRatios = pairedRatios(results.drainOn, results.drainOff);
-  const receiveRatios = pairedRatios(results.receiveOn, results.receiveOff);
-  const [drainRatio, receiveRatio] = [median(drainRatios), median(receiveRatios)];
   const spread = (ratios: number[]): string => `rounds ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}`;
+  const report = (name: string, on: Run[], off: Run[]): string => {
+    const ratios = pairedRatios(on.map((run) => run.perSecond), off.map((run) => run.perSecond));
+    const cpu = median(pairedRatios(on.map((run) => run.cpuMs), off.map((run) => run.cpuMs)));
+    const ratio = median(ratios);
+    return `${name}: ${rate(on)} with, ${rate(off)} without; ratio ${ratio.toFixed(3)}, ${spread(ratios)} (target >= 0.97: ${verdict(ratio >= 0.97)}); CPU with / without ${cpu.toFixed(3)}`;
+  };
   console.log(`\n## Metrics overhead: eventsync sync with --metrics-port (scraped every ${SCRAPE_EVERY_MS} ms) vs without, median of ${ROUNDS} alternating rounds' ratios`);
-  console.log(`drain of ${BACKLOG.toLocaleString('en-US')} events: ${rate(results.drainOn)} with, ${rate(results.drainOff)} without; ratio ${drainRatio.toFixed(3)}, ${spread(drainRatios)} (target >= 0.97: ${verdict(drainRatio >= 0.97)})`);
-  console.log(`receiver, ${DELIVERIES.toLocaleString('en-US')} deliveries, ${CONCURRENCY} connections: ${rate(results.receiveOn)} with, ${rate(results.receiveOff)} without; ratio ${receiveRatio.toFixed(3)}, ${spread(receiveRatios)} (target >= 0.97: ${verdict(receiveRatio >= 0.97)})`);
+  console.log(report(`drain of ${BACKLOG.toLocaleString('en-US')} events`, results.drainOn, results.drainOff));
+  console.log(report(`receiver, ${DELIVERIES.toLocaleString('en-US')} deliveries, ${CONCURRENCY} connections`, results.receiveOn, results.receiveOff));
 }

@@ -172,7 +172,7 @@ export async function run(): Promise<void> {
     const [throughputs, p99s] = [ratios((result) => result.perSecond), ratios((result) => result.p99)];
     const [throughput, p99] = [median(throughputs), median(p99s)];
     const spread = `rounds ${Math.min(...throughputs).toFixed(2)}-${Math.max(...throughputs).toFixed(2)}`;
-    return `throughput ${throughput.toFixed(2)}x, ${spread} (target >= 1.0: ${verdict(throughput >= 1)}), p99 ${p99.toFixed(2)}x (target <= 1.5: ${verdict(p99 <= 1.5)})`;
+    return `throughput ${throughput.toFixed(3)}x, ${spread} (target >= 1.0: ${verdict(throughput >= 1)}), p99 ${p99.toFixed(2)}x (target <= 1.5: ${verdict(p99 <= 1.5)})`;
   };
   console.log(`\n## Webhook receiver: ${DELIVERIES.toLocaleString('en-US')} signed deliveries, ${CONCURRENCY} connections, into an fdatasynced NDJSON file, medians of ${ROUNDS} alternating rounds`);
   console.log(line('baseline, minimal group-commit receiver answering after fdatasync', baseline));
