@@ -53,11 +53,17 @@ function percentile(sorted: readonly number[], p: number): number {
 async function load(target: Target, durableOnAnswer: boolean): Promise<Result> {
   const plan = { url: target.url, secret: SECRET, deliveries: DELIVERIES, concurrency: CONCURRENCY, idPrefix: 'evt_', padBytes: 200 };
   const durableAt: number[] = new Array(DELIVERIES);
-  target.onDurable = durableOnAnswer ? undefined : (id) => void (durableAt[Number(id.slice(plan.idPrefix.length))] = epochNow());
+  let durableCount = 0;
+  target.onDurable = durableOnAnswer
+    ? undefined
+    : (id) => {
+        durableAt[Number(id.slice(plan.idPrefix.length))] = epochNow();
+        durableCount++;
+      };
   const cpuBefore = process.cpuUsage();
   const { sentAt, answeredAt } = await sendDeliveries(plan);
+  while (!durableOnAnswer && durableCount < DELIVERIES) await sleep(2);
   const durable = durableOnAnswer ? answeredAt : durableAt;
-  while (durable.filter((at) => at !== undefined).length < DELIVERIES) await sleep(2);
   const cpu = process.cpuUsage(cpuBefore);
   const latencies = durable.map((at, index) => at - sentAt[index]!).sort((a, b) => a - b);
   const elapsed = Math.max(...durable) - Math.min(...sentAt);
