@@ -14,23 +14,15 @@
  */
 import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { startPostgres } from '../test/support/postgres.ts';
+import { heapProbeEnv, readHeapProbe, type HeapProbe } from './heap-probe.ts';
 import { CLI, sandboxProcess, seconds, verdict } from './support.ts';
 
-const HEAP_PROBE = fileURLToPath(new URL('./heap-probe.cjs', import.meta.url));
 const BACKLOGS = (process.env.EVENTSYNC_BENCH_BACKLOGS ?? '10000,200000').split(',').map(Number);
-
-interface Probe {
-  readonly peakRssKb: number;
-  readonly youngGenerationBytes: number;
-  readonly liveHeapBytes: number;
-  readonly cpuMs: number;
-}
 
 /** V8's defaults, named so that v8-settings.ts leaves them as they are. */
 const V8_DEFAULTS = ['--maglev', '--semi-space-growth-factor=2'];
@@ -66,7 +58,7 @@ function postgresSink(url: string): DrainSink {
   };
 }
 
-async function drain(events: number, sink: DrainSink, nodeArgs: readonly string[]): Promise<Probe & { ms: number }> {
+async function drain(events: number, sink: DrainSink, nodeArgs: readonly string[]): Promise<HeapProbe & { ms: number }> {
   const sandbox = await sandboxProcess({ seed: 4, policies: false, visibilityLagMs: 0, backlog: { count: events, spanMs: 12 * 3_600_000 } });
   const dir = await mkdtemp(join(tmpdir(), 'eventsync-bench-'));
   const probe = join(dir, 'probe.json');
@@ -80,8 +72,7 @@ async function drain(events: number, sink: DrainSink, nodeArgs: readonly string[
         ...process.env,
         EVENTSYNC_BASE_URL: sandbox.url,
         EVENTSYNC_API_KEY: sandbox.apiKey,
-        EVENTSYNC_HEAP_PROBE: probe,
-        NODE_OPTIONS: [process.env.NODE_OPTIONS, '--expose-gc', `--require ${HEAP_PROBE}`].filter(Boolean).join(' '),
+        ...heapProbeEnv(probe),
       },
       stdio: ['ignore', 'ignore', 'pipe'],
     },
@@ -94,7 +85,7 @@ async function drain(events: number, sink: DrainSink, nodeArgs: readonly string[
     if (code !== 0) throw new Error(`sync exited with ${code}:\n${stderr}`);
     const stored = await sink.count(dir, source);
     if (stored !== events) throw new Error(`synced ${stored} events, expected ${events}`);
-    return { ...(JSON.parse(await readFile(probe, 'utf8')) as Probe), ms };
+    return { ...(await readHeapProbe(probe)), ms };
   } finally {
     await rm(dir, { recursive: true, force: true });
     await sandbox.stop();
@@ -142,13 +133,13 @@ async function measure(sink: DrainSink): Promise<void> {
   );
 }
 
-async function drains(sink: DrainSink, nodeArgs: readonly string[]): Promise<Array<Probe & { ms: number; events: number }>> {
-  const runs: Array<Probe & { ms: number; events: number }> = [];
+async function drains(sink: DrainSink, nodeArgs: readonly string[]): Promise<Array<HeapProbe & { ms: number; events: number }>> {
+  const runs: Array<HeapProbe & { ms: number; events: number }> = [];
   for (const events of BACKLOGS) runs.push({ ...(await drain(events, sink, nodeArgs)), events });
   return runs;
 }
 
-function describe(run: Probe & { ms: number; events: number }): string {
+function describe(run: HeapProbe & { ms: number; events: number }): string {
   const mib = (bytes: number): string => `${(bytes / 1048576).toFixed(1)} MiB`;
   const rate = Math.round(run.events / (run.ms / 1000)).toLocaleString('en-US');
   return (

@@ -19,11 +19,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { sendDeliveries } from './delivery-sender.ts';
+import { heapProbeEnv, readHeapProbe } from './heap-probe.ts';
 import { CLI, median, sandboxProcess, verdict, type SandboxProcess } from './support.ts';
-
-const HEAP_PROBE = fileURLToPath(new URL('./heap-probe.cjs', import.meta.url));
 
 const BACKLOG = 250_000;
 const DELIVERIES = 40_000;
@@ -75,15 +73,14 @@ function startSync(args: string[], sandbox: SandboxProcess, dir: string) {
       ...process.env,
       EVENTSYNC_BASE_URL: sandbox.url,
       EVENTSYNC_API_KEY: sandbox.apiKey,
-      EVENTSYNC_HEAP_PROBE: probe,
-      NODE_OPTIONS: [process.env.NODE_OPTIONS, '--expose-gc', `--require ${HEAP_PROBE}`].filter(Boolean).join(' '),
+      ...heapProbeEnv(probe),
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-  const cpuMs = async (): Promise<number> => (JSON.parse(await readFile(probe, 'utf8')) as { cpuMs: number }).cpuMs;
+  const cpuMs = async (): Promise<number> => (await readHeapProbe(probe)).cpuMs;
   return { child, exited, stderr: () => stderr, cpuMs };
 }
 
