@@ -76,7 +76,7 @@ interface Child {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
 }
 
-function child(mode: 'open' | 'hold' | 'loop' | 'race', path: string, source: string, uid?: number): Child {
+function child(mode: 'open' | 'hold' | 'loop' | 'race' | 'lock', path: string, source: string, uid?: number): Child {
   const spawned = spawn(process.execPath, [CHILD, mode, path, source], { stdio: ['pipe', 'pipe', 'pipe'], ...(uid === undefined ? {} : { uid, gid: uid }) });
   cleanups.push(() => spawned.exitCode === null && spawned.signalCode === null && spawned.kill('SIGKILL'));
   let stderr = '';
@@ -353,6 +353,21 @@ describe('SqliteStorage: several processes opening a new file at once', () => {
       for (const source of ['a', 'b', 'c', 'd']) expect(idsIn(path, source)).toEqual(idsOfBatches(1));
     }
   }, 60_000);
+
+  // Switching a file to WAL needs it to itself; while another connection writes to it, SQLite
+  // fails the switch at once instead of waiting (it would deadlock with a second switcher).
+  it('waits for a writer on a file not yet in WAL mode, as for any other lock', async () => {
+    const path = await tempFile();
+    const holder = child('lock', path, '500');
+    expect(await holder.line()).toBe('locked');
+    const store = storage({ path, source: 'shop' });
+    const started = Date.now();
+    await store.open();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    await store.commit(batch(0), watermarkAfter(0));
+    expect(raw(path).pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(idsIn(path, 'shop')).toEqual(idsOfBatches(1));
+  });
 });
 
 describe('SqliteStorage: bad input, one line each', () => {

@@ -83,6 +83,28 @@ function timeText(time: string): string {
   return CANONICAL_TIME.test(time) ? time : new Date(time).toISOString();
 }
 
+/**
+ * Switches the file to WAL mode (a no-op once it is), waiting up to `timeoutMs` for other
+ * connections as SQLite's busy timeout would. SQLite cannot use the busy timeout here: the
+ * switch reads the file, then needs it to itself, and a connection that holds a read lock
+ * and waits for another's write lock could wait forever (two processes switching a new file
+ * at once), so SQLite fails it with SQLITE_BUSY at once. Releasing the read lock and trying
+ * again is the way out it leaves to the caller.
+ */
+async function enterWalMode(db: BetterSqlite3.Database, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (thrown) {
+      if ((thrown as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw thrown;
+    }
+    // Jittered, so that two processes that collided do not collide again in step.
+    await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
+  }
+}
+
 export class SqliteStorage implements EventStorage {
   readonly guarantee = 'exactly-once';
   readonly description: string;
@@ -114,7 +136,7 @@ export class SqliteStorage implements EventStorage {
     let db: BetterSqlite3.Database | undefined;
     try {
       db = new Driver(this.path, { timeout: this.busyTimeoutMs });
-      db.pragma('journal_mode = WAL');
+      await enterWalMode(db, this.busyTimeoutMs);
       db.pragma('synchronous = FULL');
       migrate(db, this.tables, this.path, Driver);
       const lease = new WriterLease(db, this.tables.writers, this.source, this.path);

@@ -8,15 +8,25 @@
  *   node child.ts loop <path> <source>     open, print "ready", commit the next batches forever
  *   node child.ts race <path> <source>     print "waiting", open when a line arrives on stdin,
  *                                          commit batch 0, close, print "done"
+ *   node child.ts lock <path> <ms>         no Eventsync: hold a write transaction on the file in
+ *                                          SQLite's default (rollback) journal mode, print
+ *                                          "locked", commit after <ms>
  */
 import { createInterface } from 'node:readline';
+import Database from 'better-sqlite3';
 import { SqliteStorage } from '../../dist/node/index.js';
 import { batch, batchesBelow, watermarkAfter } from './batches.ts';
 
 const [mode, path, source] = process.argv.slice(2) as [string, string, string];
+// Not for `lock`, whose third argument is a duration.
 const storage = new SqliteStorage({ path, source });
 
-if (mode === 'open') {
+if (mode === 'lock') {
+  const db = new Database(path);
+  db.exec('BEGIN IMMEDIATE; CREATE TABLE IF NOT EXISTS theirs (x)');
+  console.log('locked');
+  setTimeout(() => db.exec('COMMIT'), Number(source));
+} else if (mode === 'open') {
   console.log(await storage.open().then(() => 'open', (error: Error) => error.message));
   await storage.close();
 } else if (mode === 'hold') {
