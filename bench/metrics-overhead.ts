@@ -1,14 +1,15 @@
 /**
  * What --metrics-port costs the sync: the real `eventsync sync` process with the metrics,
  * health and status server on (and /metrics scraped twice a second, far more often than
- * Prometheus would) against the same process with it off, in rounds that alternate which
- * goes first; the figure is the median of the rounds' ratios.
+ * Prometheus would) against the same process with it off, in pairs that alternate which goes
+ * first; the figure is the median of the pairs' ratios.
  *
  * - Unthrottled drain: `sync --once` of a 250k-event backlog from a sandbox in its own process,
- *   timed from the sink's first append to its last.
- * - Receiver: `sync --listen` taking 40k signed deliveries over 16 keep-alive connections,
- *   each answered once committed, sent from a process of their own (delivery-sender.ts), with
- *   a sandbox whose feed is empty (polling has nothing to do).
+ *   timed from the sink's first append to its last; 9 pairs of runs.
+ * - Receiver: two `sync --listen` processes, one with metrics and one without, running side by
+ *   side; 24 pairs of bursts of 8,000 signed deliveries over 16 keep-alive connections, each
+ *   answered once committed, sent from a process of their own (delivery-sender.ts), with a
+ *   sandbox whose feed is empty (polling has nothing to do).
  *
  * Target: throughput with metrics / without >= 0.97 for both.
  */
@@ -19,12 +20,15 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { processUsage, startCliProcess, type CliProcess } from './cli-process.ts';
 import { sendDeliveries } from './delivery-sender.ts';
 import { heapProbeEnv, readHeapProbe } from './heap-probe.ts';
 import { CLI, median, sandboxProcess, verdict, type SandboxProcess } from './support.ts';
 
 const BACKLOG = 250_000;
-const DELIVERIES = 40_000;
+/** Deliveries per burst, about a second and a half's worth, and pairs of bursts, one into each receiver. */
+const BURST = 8_000;
+const BURST_PAIRS = 24;
 const CONCURRENCY = 16;
 const ROUNDS = 9;
 const SCRAPE_EVERY_MS = 500;
@@ -126,59 +130,95 @@ async function drain(sandbox: SandboxProcess, metrics: boolean): Promise<Run> {
   return { perSecond: (BACKLOG * (1 - firstBytes / bytes)) / (ms / 1000), cpuMs };
 }
 
-/** Deliveries per second into one `sync --listen`, each answered once committed. */
-async function receive(sandbox: SandboxProcess, metrics: boolean, round: number): Promise<Run> {
+/** A `sync --listen` kept running while bursts of deliveries alternate between it and its twin. */
+interface Receiver {
+  readonly metrics: boolean;
+  readonly process: CliProcess;
+  readonly url: string;
+  readonly secret: string;
+  readonly metricsPort: number;
+  readonly dir: string;
+}
+
+async function startReceiver(sandbox: SandboxProcess, metrics: boolean): Promise<Receiver> {
   const dir = await mkdtemp(join(tmpdir(), 'eventsync-metrics-receiver-'));
-  const [listen, port] = [await freePort(), await freePort()];
-  const sync = startSync(['--listen', String(listen), '--poll-interval', '1m', '--data-dir', dir, ...(metrics ? ['--metrics-port', String(port)] : [])], sandbox, dir);
+  const [listen, metricsPort] = [await freePort(), await freePort()];
+  const args = ['sync', '--no-status', '--rate-limit', UNLIMITED, '--listen', String(listen), '--poll-interval', '1m', '--data-dir', dir];
+  const sync = startCliProcess([...args, ...(metrics ? ['--metrics-port', String(metricsPort)] : [])], { EVENTSYNC_BASE_URL: sandbox.url, EVENTSYNC_API_KEY: sandbox.apiKey });
   const subscriptionFile = join(dir, 'state', 'subscription.json');
   let secret: string | undefined;
   while (!secret) {
     await sleep(50);
     secret = await readFile(subscriptionFile, 'utf8').then((text) => (JSON.parse(text) as { secret: string }).secret, () => undefined);
   }
-  const stopScraping = metrics ? scraper(port) : async () => 0;
-  const url = `http://127.0.0.1:${listen}/webhooks`;
-  const { sentAt, answeredAt } = await sendDeliveries({ url, secret, deliveries: DELIVERIES, concurrency: CONCURRENCY, idPrefix: `evt_bench${metrics ? 'm' : 'p'}${round}_`, padBytes: 0 });
-  const perSecond = DELIVERIES / ((Math.max(...answeredAt) - Math.min(...sentAt)) / 1000);
+  return { metrics, process: sync, url: `http://127.0.0.1:${listen}/webhooks`, secret, metricsPort, dir };
+}
+
+/** One burst into one receiver: its deliveries per second, and the CPU the receiver spent on it (/proc). */
+async function burst(receiver: Receiver, index: number): Promise<Run> {
+  const stopScraping = receiver.metrics ? scraper(receiver.metricsPort) : async () => 0;
+  const before = await processUsage(receiver.process.pid);
+  const plan = { url: receiver.url, secret: receiver.secret, deliveries: BURST, concurrency: CONCURRENCY, idPrefix: `evt_${receiver.metrics ? 'm' : 'p'}${index}_`, padBytes: 0 };
+  const { sentAt, answeredAt } = await sendDeliveries(plan);
+  const after = await processUsage(receiver.process.pid);
   await stopScraping();
-  sync.child.kill('SIGTERM');
-  await sync.exited;
-  const cpuMs = await sync.cpuMs();
-  await rm(dir, { recursive: true, force: true });
-  return { perSecond, cpuMs };
+  return { perSecond: BURST / ((Math.max(...answeredAt) - Math.min(...sentAt)) / 1000), cpuMs: (after.cpuSeconds - before.cpuSeconds) * 1000 };
+}
+
+/**
+ * Both receivers run side by side, idle but for the burst sent to one of them, in pairs whose
+ * order alternates: a pair's two bursts are a second or two apart, so the ratio of each pair
+ * cancels the host's drifts better than whole runs minutes apart would.
+ */
+async function receive(sandbox: SandboxProcess): Promise<{ on: Run[]; off: Run[] }> {
+  const receivers = [await startReceiver(sandbox, false), await startReceiver(sandbox, true)];
+  const runs = { on: [] as Run[], off: [] as Run[] };
+  try {
+    for (const receiver of receivers) await burst(receiver, -1); // warm each up once
+    for (let pair = 0; pair < BURST_PAIRS; pair++) {
+      const order = pair % 2 === 0 ? receivers : [...receivers].reverse();
+      for (const receiver of order) (receiver.metrics ? runs.on : runs.off).push(await burst(receiver, pair));
+    }
+  } finally {
+    for (const receiver of receivers) {
+      await receiver.process.stop();
+      await rm(receiver.dir, { recursive: true, force: true });
+    }
+  }
+  return runs;
 }
 
 export async function run(): Promise<void> {
   const feed = await sandboxProcess({ seed: 9, policies: false, backlog: { count: BACKLOG, spanMs: 6 * 3_600_000 } });
   const empty = await sandboxProcess({ seed: 10, policies: false });
-  const results = { drainOff: [] as Run[], drainOn: [] as Run[], receiveOff: [] as Run[], receiveOn: [] as Run[] };
+  const drains = { on: [] as Run[], off: [] as Run[] };
+  let receiver: { on: Run[]; off: Run[] };
   try {
     await drain(feed, false); // warm the sandbox and the disk cache once
     for (let round = 0; round < ROUNDS; round++) {
       // Alternating which goes first, so neither side always runs on a warmer machine.
       const order = round % 2 === 0 ? [false, true] : [true, false];
-      for (const metrics of order) (metrics ? results.drainOn : results.drainOff).push(await drain(feed, metrics));
-      for (const metrics of order) (metrics ? results.receiveOn : results.receiveOff).push(await receive(empty, metrics, round));
+      for (const metrics of order) drains[metrics ? 'on' : 'off'].push(await drain(feed, metrics));
     }
+    receiver = await receive(empty);
   } finally {
     await feed.stop();
     await empty.stop();
   }
   const rate = (runs: Run[]): string => `${Math.round(median(runs.map((run) => run.perSecond))).toLocaleString('en-US')}/s`;
-  // Each round's two runs are neighbours in time, so their ratio cancels the machine's slower
+  // A pair's two runs are neighbours in time, so their ratio cancels the machine's slower
   // drifts (a shared host's load moves a run's rate by 10-20% here); the median of those ratios
   // is the figure. The CPU the sync spent moves far less with the host's load, and is printed
   // beside it: with metrics over without, above 1 is what they cost.
-  const pairedRatios = (on: number[], off: number[]): number[] => on.map((value, round) => value / off[round]!);
-  const spread = (ratios: number[]): string => `rounds ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}`;
-  const report = (name: string, on: Run[], off: Run[]): string => {
+  const pairedRatios = (on: number[], off: number[]): number[] => on.map((value, pair) => value / off[pair]!);
+  const spread = (ratios: number[]): string => `pairs ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}`;
+  const report = (name: string, { on, off }: { on: Run[]; off: Run[] }): string => {
     const ratios = pairedRatios(on.map((run) => run.perSecond), off.map((run) => run.perSecond));
     const cpu = median(pairedRatios(on.map((run) => run.cpuMs), off.map((run) => run.cpuMs)));
     const ratio = median(ratios);
     return `${name}: ${rate(on)} with, ${rate(off)} without; ratio ${ratio.toFixed(3)}, ${spread(ratios)} (target >= 0.97: ${verdict(ratio >= 0.97)}); CPU with / without ${cpu.toFixed(3)}`;
   };
-  console.log(`\n## Metrics overhead: eventsync sync with --metrics-port (scraped every ${SCRAPE_EVERY_MS} ms) vs without, median of ${ROUNDS} alternating rounds' ratios`);
-  console.log(report(`drain of ${BACKLOG.toLocaleString('en-US')} events`, results.drainOn, results.drainOff));
-  console.log(report(`receiver, ${DELIVERIES.toLocaleString('en-US')} deliveries, ${CONCURRENCY} connections`, results.receiveOn, results.receiveOff));
+  console.log(`\n## Metrics overhead: eventsync sync with --metrics-port (scraped every ${SCRAPE_EVERY_MS} ms) vs without, median of the ratios of pairs that alternate which goes first`);
+  console.log(report(`drain of ${BACKLOG.toLocaleString('en-US')} events, ${ROUNDS} pairs of runs`, drains));
+  console.log(report(`receiver, ${BURST_PAIRS} pairs of bursts of ${BURST.toLocaleString('en-US')} deliveries, ${CONCURRENCY} connections`, receiver));
 }

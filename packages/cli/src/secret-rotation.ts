@@ -3,25 +3,28 @@
  * rotate: `sync --listen` (its own subscription, on SIGHUP or --rotate-secret-every) and
  * `eventsync subscriptions rotate <id>` (a subscription whose handler someone else runs).
  *
- *   1. create a second subscription with the same URL, events, description and owner, and
- *      pause it at once, so its deliveries cannot fail (and trip the API's circuit breaker,
- *      which counts every failure of an active subscription) before the handler knows its
- *      secret; the old one still delivers everything meanwhile;
- *   2. make the handler accept both secrets;
- *   3. verify traffic flows on the new one: a test delivery (sent even to a paused
+ *   1. create a second subscription with the same URL, events, description and owner;
+ *   2. make the handler accept both secrets, at once: the API may deliver on the new
+ *      subscription as soon as it exists. A handler in this process (`sync --listen`) takes
+ *      the secret in the same tick the answer arrives, and holds deliveries it cannot verify
+ *      until then (WebhookIntake's `secretArriving`);
+ *   3. pause the new one, so that a handler someone updates by hand cannot fail its
+ *      deliveries meanwhile (and trip the API's circuit breaker, which counts every failure
+ *      of an active subscription); the old one still delivers everything;
+ *   4. verify traffic flows on the new one: a test delivery (sent even to a paused
  *      subscription) that the handler accepts;
- *   4. enable the new one, then delete the old one: every event is delivered by at least
+ *   5. enable the new one, then delete the old one: every event is delivered by at least
  *      one of the two, and twice during the overlap (handlers dedupe by event id);
- *   5. drop the old secret.
+ *   6. drop the old secret.
  *
- * A failure before step 4 undoes what was done (the new subscription is deleted, the old
+ * A failure before step 5 undoes what was done (the new subscription is deleted, the old
  * secret alone is accepted again), so a failed rotation leaves things as they were.
  */
 import type { CreatedSubscription, Subscription, Subscriptions } from '@eventsync/core';
 
 export interface RotationSteps {
   readonly subscriptions: Pick<Subscriptions, 'get' | 'create' | 'enable' | 'disable' | 'delete' | 'test'>;
-  /** Step 2: from now on the handler accepts both secrets. */
+  /** Step 2: from now on the handler accepts both secrets. Called as soon as the new subscription exists. */
   readonly acceptBoth: (created: CreatedSubscription, old: Subscription) => Promise<void>;
   /** Undoes step 2 after a failure: the old secret alone again. */
   readonly acceptOldOnly: (created: CreatedSubscription) => Promise<void>;
@@ -55,8 +58,8 @@ export async function rotateSecret(oldId: string, steps: RotationSteps): Promise
   });
   log(`rotating the signing secret of ${old.id}: created ${created.id} with the same URL and events`);
   try {
-    await subscriptions.disable(created.id);
     await steps.acceptBoth(created, old);
+    await subscriptions.disable(created.id);
     await verifyTraffic(created.id, steps);
     if (old.active) await subscriptions.enable(created.id);
   } catch (error) {

@@ -45,6 +45,8 @@ export class WebhookChannel {
   private healthTimer: ReturnType<typeof setInterval> | undefined;
   private checking = false;
   private rotating = false;
+  /** While a rotation waits for its new secret (WebhookIntake's `secretArriving`). */
+  private secretArriving: Promise<void> | undefined;
   /** Secrets of deleted subscriptions, still accepted for OLD_SECRET_GRACE_MS. */
   private readonly retiring = new Set<string>();
   private readonly graceTimers = new Set<ReturnType<typeof setTimeout>>();
@@ -64,6 +66,7 @@ export class WebhookChannel {
       poller: options.poller,
       signature: options.client.config.signature,
       secrets: () => channel?.secrets() ?? [],
+      secretArriving: () => channel?.secretArriving,
       // The API stamps deliveries with its clock: judge the replay window by that clock, so a
       // machine whose own clock is minutes off does not turn every delivery away.
       now: () => options.client.api.clock.now(),
@@ -103,11 +106,19 @@ export class WebhookChannel {
     if (this.rotating || !this.saved) return false;
     this.rotating = true;
     const before = this.saved;
+    // From the create request on, the API may sign deliveries with a secret this process does not have yet.
+    let arrived!: () => void;
+    this.secretArriving = new Promise<void>((resolve) => (arrived = resolve));
+    const secretHere = (): void => {
+      this.secretArriving = undefined;
+      arrived();
+    };
     try {
       await rotateSecret(before.id, {
         subscriptions: this.options.client.subscriptions,
         acceptBoth: async (created) => {
           this.saved = { id: created.id, secret: created.secret, url: before.url, previous: { id: before.id, secret: before.secret } };
+          secretHere();
           await this.file.save(this.saved);
         },
         acceptOldOnly: async () => {
@@ -127,6 +138,7 @@ export class WebhookChannel {
       });
       return true;
     } finally {
+      secretHere();
       this.rotating = false;
     }
   }

@@ -46,15 +46,15 @@ function steps(handlerAccepts: (attempt: number) => boolean) {
 }
 
 describe('rotateSecret', () => {
-  it('pauses the new subscription until the handler takes its secret, then enables it and deletes the old one', async () => {
+  it('gives the handler the new secret as soon as the subscription exists, pauses it until a test delivery is accepted, then enables it and deletes the old one', async () => {
     const { value, calls } = steps((attempt) => attempt >= 2);
     const { created } = await rotateSecret('whsub_old', value);
     expect(created.id).toBe('whsub_new');
     expect(calls).toEqual([
       'get whsub_old',
       'create https://hooks.example.com/in invoice.paid billing n8n',
-      'disable whsub_new',
       'accept both (whsec_new)',
+      'disable whsub_new',
       'test whsub_new',
       'test whsub_new',
       'enable whsub_new',

@@ -15,6 +15,13 @@ export interface WebhookIntakeOptions {
   readonly signature: SignatureSettings;
   /** Read on every delivery, so a rotation takes effect without a restart. Current secret first. */
   readonly secrets: () => readonly string[];
+  /**
+   * Set while a secret is on its way (a rotation's new subscription is being created: the API
+   * may sign deliveries with its secret before the answer that tells it arrives here). A
+   * delivery no current secret verifies then waits for it and is checked again, instead of
+   * being refused.
+   */
+  readonly secretArriving?: () => Promise<void> | undefined;
   readonly now: () => number;
   /**
    * Ids this process has written, to turn away retried deliveries before they queue for the
@@ -25,7 +32,13 @@ export interface WebhookIntakeOptions {
 
 export type IntakeVerdict =
   | { readonly ok: true; readonly event: EventEnvelope; readonly deliveryId: string | undefined; readonly process: () => Promise<number> }
-  | { readonly ok: false; readonly status: 400 | 401; readonly message: string };
+  | {
+      readonly ok: false;
+      readonly status: 400 | 401;
+      readonly message: string;
+      /** Set when a secret is on its way (`secretArriving`): the verdict once it is here; answer that one instead. */
+      readonly recheck?: () => Promise<IntakeVerdict>;
+    };
 
 export interface IntakeStats {
   received: number;
@@ -48,8 +61,18 @@ export class WebhookIntake {
   /** Checks one delivery. Nothing is parsed before the signature holds. */
   check(rawBody: RawBody, headers: HeaderBag): IntakeVerdict {
     this.stats.received++;
+    return this.judge(rawBody, headers);
+  }
+
+  /** `mayWait`: a delivery waits for one arriving secret at most, then has its answer. */
+  private judge(rawBody: RawBody, headers: HeaderBag, mayWait = true): IntakeVerdict {
     const verdict = this.currentVerifier().check({ rawBody, headers, now: this.options.now() });
     if (!verdict.ok) {
+      const arriving = mayWait ? this.options.secretArriving?.() : undefined;
+      if (arriving) {
+        const again = (): IntakeVerdict => this.judge(rawBody, headers, false);
+        return { ok: false, status: 401, message: verdict.message, recheck: () => arriving.then(again, again) };
+      }
       this.stats.rejectedSignatures++;
       return { ok: false, status: 401, message: verdict.message };
     }

@@ -71,6 +71,41 @@ describe('WebhookIntake', () => {
     expect(subject.stats).toMatchObject({ rejectedSignatures: 1, malformed: 1 });
   });
 
+  it('holds a delivery signed with a secret on its way, and checks it again once the secret is here', async () => {
+    const NEXT = 'whsec_' + Buffer.from('the rotation secret').toString('base64');
+    const FORGED = 'whsec_' + Buffer.from('someone else').toString('base64');
+    const secrets = [SECRET];
+    let arrived!: () => void;
+    let arriving: Promise<void> | undefined = new Promise<void>((resolve) => (arrived = resolve));
+    const accepted: string[] = [];
+    const subject = new WebhookIntake({
+      poller: { accept: async (events) => (accepted.push(...events.map((item) => item.id)), events.length) },
+      signature: settings,
+      secrets: () => secrets,
+      secretArriving: () => arriving,
+      now: () => NOW,
+    });
+    const early = delivery(event('evt_early'), NEXT);
+    const forged = delivery(event('evt_forged'), FORGED);
+    const [earlyVerdict, forgedVerdict] = [subject.check(early.body, early.headers), subject.check(forged.body, forged.headers)];
+    if (earlyVerdict.ok || !earlyVerdict.recheck || forgedVerdict.ok || !forgedVerdict.recheck) throw new Error('expected both held for a recheck');
+    const [earlyLater, forgedLater] = [earlyVerdict.recheck(), forgedVerdict.recheck()];
+    secrets.unshift(NEXT);
+    arriving = undefined;
+    arrived();
+    const settled = await earlyLater;
+    if (!settled.ok) throw new Error(`expected the early delivery verified, got ${settled.message}`);
+    await settled.process();
+    expect(accepted).toEqual(['evt_early']);
+    // A signature no secret makes is refused once the secret is here, and counted once.
+    expect(await forgedLater).toMatchObject({ ok: false, status: 401 });
+    expect(subject.stats).toMatchObject({ received: 2, rejectedSignatures: 1 });
+    // With no secret on its way, a bad signature is refused at once.
+    const again = subject.check(forged.body, forged.headers);
+    expect(again).toMatchObject({ ok: false, status: 401 });
+    expect(again).not.toHaveProperty('recheck');
+  });
+
   it('does not write the test endpoint ping', async () => {
     const { subject, accepted } = intake();
     const ping = delivery(event('evt_ping', 'webhook.test'));

@@ -22,6 +22,7 @@ import { dirname, join } from 'node:path';
 import { StorageError } from '../errors.js';
 import type { CommittedState, EventStorage, StoredEvent } from '../storage.js';
 import { replaceFileAtomically } from './atomic-file.js';
+import { appendDurably } from './durable-append.js';
 import { NdjsonEncoder } from './ndjson-encoder.js';
 import { readNdjsonLines } from './ndjson-lines.js';
 import { acquireLock, type StateLock } from './writer-lock.js';
@@ -125,9 +126,8 @@ export class NdjsonFileStorage implements EventStorage {
   }
 
   /**
-   * Appends the events and makes them durable. A write may take only part of the bytes (a
-   * disk filling up), so it goes on until all are in; when it fails the file is cut back.
-   * Only events at or after `watermarkMs`, the watermark committed with them, go into
+   * Appends the events and makes them durable (durable-append.ts); when that fails the file is
+   * cut back. Only events at or after `watermarkMs`, the watermark committed with them, go into
    * `recent`: saveState would delete the others at once, and a Map that grows and shrinks by
    * a page each commit keeps what passed through it alive beyond its size (the reason is in
    * CheckpointTracker's remember(), checkpoint.ts).
@@ -136,10 +136,7 @@ export class NdjsonFileStorage implements EventStorage {
     const starts: number[] = [];
     const bytes = this.encoder.encode(events.map(({ event }) => event), starts);
     try {
-      for (let written = 0; written < bytes.length; ) {
-        written += (await file.write(bytes, written, bytes.length - written)).bytesWritten;
-      }
-      if (this.options.durable ?? true) await file.datasync();
+      await appendDurably(file, bytes, this.options.durable ?? true);
     } catch (error) {
       await file.truncate(this.size).catch(() => undefined);
       throw storageError(this.options.path, 'write events to', error);

@@ -11,6 +11,7 @@
  * sends them again.
  */
 import { open, type FileHandle } from 'node:fs/promises';
+import { appendDurably } from './durable-append.js';
 import { storageError } from './storage-error.js';
 
 export type SeenEntry = readonly [id: string, createdAt: string];
@@ -54,10 +55,7 @@ export class SeenJournal {
     const file = this.opened();
     const bytes = Buffer.from(entries.map((entry) => `${JSON.stringify(entry)}\n`).join(''));
     try {
-      for (let written = 0; written < bytes.length; ) {
-        written += (await file.write(bytes, written, bytes.length - written)).bytesWritten;
-      }
-      await file.datasync();
+      await appendDurably(file, bytes, true);
     } catch (error) {
       await file.truncate(this.size).catch(() => undefined);
       throw storageError(this.path, 'write the checkpoint journal', error);
