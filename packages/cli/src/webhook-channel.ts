@@ -126,9 +126,10 @@ export class WebhookChannel {
           await this.file.save(before);
         },
         dropOld: async (_old, created) => {
+          // Retired before it leaves `saved`: deliveries already on the wire still carry it.
+          this.retire(before.secret);
           this.saved = { id: created.id, secret: created.secret, url: before.url };
           await this.file.save(this.saved);
-          this.retire(before.secret);
         },
         verifyEveryMs: 1_000,
         verifyWithinMs: 30_000,

@@ -1,17 +1,18 @@
 /**
  * A rotation's race with the API: the new subscription delivers from the moment it exists,
- * signed with a secret this process learns only from the answer to its create request. A
- * sandbox that delivers 50 events a second and an answer held back half a second make that
- * window wide enough to land in every run.
+ * signed with a secret this process learns only from the answer to its create request. The
+ * answer is held back here for a second while the sandbox delivers 50 events a second, so the
+ * race happens in every run.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterEach, describe, expect, it } from 'vitest';
-import { SyncEngine, type Transport } from '@eventsync/core';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { deliveryHeaders, PRESETS, SyncEngine, type Transport } from '@eventsync/core';
 import { createAxiosTransport, createNodeClient, NdjsonFileStorage, startWebhookReceiver } from '@eventsync/core/node';
 import { startSandbox } from '@eventsync/sandbox';
+import { SubscriptionFile } from '../src/subscription-file.js';
 import { WebhookChannel } from '../src/webhook-channel.js';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
@@ -19,41 +20,53 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
+/** A sandbox delivering 50 events a second, each within 0.2 s of its creation. */
+async function busySandbox() {
+  const sandbox = await startSandbox({ seed: 62, visibilityLagMs: 200, generator: { ratePerSecond: 50 }, policies: false, webhooks: { timeScale: 0.001 } });
+  cleanups.push(() => sandbox.stop());
+  return sandbox;
+}
+
+/** `sync --listen`'s webhook half on a temporary state directory, its client going through `transport`. */
+async function startChannel(sandbox: Awaited<ReturnType<typeof busySandbox>>, transport: Transport) {
+  const client = createNodeClient({ baseUrl: sandbox.url, apiKey: sandbox.apiKey, policies: { read: 'read:100000/1m', write: 'write:100000/1m' } }, { transport });
+  cleanups.push(() => client.close());
+  const dir = await mkdtemp(join(tmpdir(), 'eventsync-channel-rotation-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  const storage = new NdjsonFileStorage({ path: join(dir, 'events.ndjson'), stateDir: join(dir, 'state') });
+  const engine = await SyncEngine.open({ feed: client.events, storage, now: Date.now, sleep: (ms) => sleep(ms) });
+  cleanups.push(() => storage.close());
+  const channel = await WebhookChannel.start({
+    client,
+    poller: engine,
+    openEndpoint: (intake) => startWebhookReceiver({ intake, port: 0 }),
+    description: 'rotation test',
+    stateDir: join(dir, 'state'),
+    types: [],
+    healthIntervalMs: 60_000,
+    log: () => undefined,
+  });
+  cleanups.push(() => channel.close({ deleteSubscription: true }));
+  return { channel, stateDir: join(dir, 'state') };
+}
+
 describe('WebhookChannel.rotateSecret', () => {
   it("accepts deliveries signed with the new secret that arrive before the API's answer to the create", async () => {
-    const sandbox = await startSandbox({ seed: 62, generator: { ratePerSecond: 50 }, policies: false, webhooks: { timeScale: 0.001 } });
-    cleanups.push(() => sandbox.stop());
+    const sandbox = await busySandbox();
     const http = createAxiosTransport();
     cleanups.push(() => http.close());
-    // Set for the rotation: its create request's answer is held back, and when it was let through is noted.
+    // Set for the rotation: its create request's answer is held back a second, and when it was let through is noted.
     let holdCreate = false;
     let createAnsweredAt = Number.NaN;
     const slowCreate: Transport = async (request) => {
       const response = await http(request);
       if (holdCreate && request.method === 'POST' && request.url.endsWith('/webhooks/subscriptions')) {
-        await sleep(500);
+        await sleep(1_000);
         createAnsweredAt = Date.now();
       }
       return response;
     };
-    const client = createNodeClient({ baseUrl: sandbox.url, apiKey: sandbox.apiKey, policies: { read: 'read:100000/1m', write: 'write:100000/1m' } }, { transport: slowCreate });
-    cleanups.push(() => client.close());
-    const dir = await mkdtemp(join(tmpdir(), 'eventsync-channel-rotation-'));
-    cleanups.push(() => rm(dir, { recursive: true, force: true }));
-    const storage = new NdjsonFileStorage({ path: join(dir, 'events.ndjson'), stateDir: join(dir, 'state') });
-    const engine = await SyncEngine.open({ feed: client.events, storage, now: Date.now, sleep: (ms) => sleep(ms) });
-    cleanups.push(() => storage.close());
-    const channel = await WebhookChannel.start({
-      client,
-      poller: engine,
-      openEndpoint: (intake) => startWebhookReceiver({ intake, port: 0 }),
-      description: 'rotation race test',
-      stateDir: join(dir, 'state'),
-      types: [],
-      healthIntervalMs: 60_000,
-      log: () => undefined,
-    });
-    cleanups.push(() => channel.close({ deleteSubscription: true }));
+    const { channel } = await startChannel(sandbox, slowCreate);
     const before = channel.subscriptionId!;
     holdCreate = true;
 
@@ -67,5 +80,33 @@ describe('WebhookChannel.rotateSecret', () => {
     // ...and nothing was refused, those deliveries included.
     expect(sandbox.deliveries.filter((delivery) => delivery.status === 401)).toEqual([]);
     expect(early.every((delivery) => delivery.ok)).toBe(true);
+  }, 30_000);
+
+  it('accepts the old secret at every step, while the state file is being saved too', async () => {
+    const sandbox = await busySandbox();
+    const http = createAxiosTransport();
+    cleanups.push(() => http.close());
+    const { channel, stateDir } = await startChannel(sandbox, http);
+    const { secret: oldSecret } = JSON.parse(await readFile(join(stateDir, 'subscription.json'), 'utf8')) as { secret: string };
+    const body = JSON.stringify({ id: 'evt_on_the_wire', type: 'customer.created', created_at: new Date().toISOString(), data: {} });
+    const signedWithOld = (): boolean => {
+      const headers = deliveryHeaders(PRESETS.integration.signature, { secrets: [oldSecret], body, timestamp: Math.floor(Date.now() / 1000), id: 'del_on_the_wire', eventType: 'customer.created' });
+      return channel.intake.check(Buffer.from(body), Object.fromEntries(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), value]))).ok;
+    };
+    // A delivery signed with the old secret, checked at each save of the state file: the
+    // moments the secrets the receiver accepts change.
+    const verdicts: boolean[] = [];
+    const save = SubscriptionFile.prototype.save;
+    const spy = vi.spyOn(SubscriptionFile.prototype, 'save').mockImplementation(function (this: SubscriptionFile, subscription) {
+      verdicts.push(signedWithOld());
+      return save.call(this, subscription);
+    });
+    cleanups.push(() => spy.mockRestore());
+
+    expect(await channel.rotateSecret()).toBe(true);
+
+    expect(verdicts.length).toBeGreaterThanOrEqual(2);
+    expect(verdicts.every(Boolean)).toBe(true);
+    expect(signedWithOld()).toBe(true);
   }, 30_000);
 });
