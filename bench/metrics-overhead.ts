@@ -1,16 +1,15 @@
 /**
  * What --metrics-port costs the sync: the real `eventsync sync` process with the metrics,
  * health and status server on (and /metrics scraped twice a second, far more often than
- * Prometheus would) against the same process with it off, in pairs (drains one after the
- * other, alternating which goes first; receivers at the same time); the figure is the median
- * of the pairs' ratios.
+ * Prometheus would) against the same process with it off, the two running at the same time
+ * and timed over the window both were busy (receive() says why); the figure is the median of
+ * the rounds' ratios.
  *
- * - Unthrottled drain: `sync --once` of a 250k-event backlog from a sandbox in its own process,
- *   timed from the sink's first append to its last; 9 pairs of runs.
- * - Receiver: two `sync --listen` processes, one with metrics and one without, taking 20
- *   rounds of 10,000 signed deliveries each at the same time (see receive()), over 16
- *   keep-alive connections each, answered once committed, sent from processes of their own
- *   (delivery-sender.ts), with a sandbox whose feed is empty (polling has nothing to do).
+ * - Unthrottled drain: `sync --once` of a 250k-event backlog, each sync from a sandbox of its
+ *   own in its own process; 9 rounds.
+ * - Receiver: two `sync --listen` processes taking 20 rounds of 10,000 signed deliveries each,
+ *   over 16 keep-alive connections each, answered once committed, sent from processes of their
+ *   own (delivery-sender.ts), with a sandbox whose feed is empty (polling has nothing to do).
  *
  * Target: throughput with metrics / without >= 0.97 for both.
  */
@@ -31,7 +30,7 @@ const BACKLOG = 250_000;
 const BURST = 10_000;
 const RECEIVER_ROUNDS = 20;
 const CONCURRENCY = 16;
-const ROUNDS = 9;
+const DRAIN_ROUNDS = 9;
 const SCRAPE_EVERY_MS = 500;
 const UNLIMITED = 'read:100000000/1m,write:100000000/1m';
 
@@ -89,46 +88,71 @@ function startSync(args: string[], sandbox: SandboxProcess, dir: string) {
   return { child, exited, stderr: () => stderr, cpuMs };
 }
 
-/**
- * The sink file's growth seen from outside: the time of its first append and of the append
- * that brought it to its final size. A `--once` drain ends with a pass that waits for the
- * API's clock to pass the target by the look-back, on a `Date` header cut to the second, so
- * the run's own duration varies by up to a second with where that second fell at start-up:
- * more than the effect measured here. The appends time the work.
- */
-function watchAppends(directory: string, file: string): () => { bytes: number; firstBytes: number; ms: number } {
-  const sizes: Array<{ at: number; size: number }> = [];
+/** The sink file's size over time, seen from outside: one sample per append. */
+interface Appends {
+  readonly samples: ReadonlyArray<{ readonly at: number; readonly size: number }>;
+  /** The file's final size. */
+  readonly bytes: number;
+}
+
+function watchAppends(directory: string, file: string): () => Appends {
+  const samples: Array<{ at: number; size: number }> = [];
   const watcher = watch(directory, () => {
     const size = statSync(join(directory, file), { throwIfNoEntry: false })?.size ?? 0;
-    if (size > (sizes.at(-1)?.size ?? 0)) sizes.push({ at: performance.now(), size });
+    if (size > (samples.at(-1)?.size ?? 0)) samples.push({ at: performance.now(), size });
   });
   return () => {
     watcher.close();
     const bytes = statSync(join(directory, file)).size;
-    const first = sizes[0];
-    const last = sizes.find(({ size }) => size === bytes);
-    if (!first || !last || last === first) throw new Error(`the sink's appends were not seen (${sizes.length} seen)`);
-    return { bytes, firstBytes: first.size, ms: last.at - first.at };
+    if (samples.length < 2 || samples.at(-1)!.size !== bytes) throw new Error(`the sink's appends were not seen (${samples.length} seen)`);
+    return { samples, bytes };
   };
 }
 
-/** Events per second of one `sync --once` drain, from its first append to its last (watchAppends says why). */
-async function drain(sandbox: SandboxProcess, metrics: boolean): Promise<Run> {
+/** One `sync --once` drain of the backlog: its sink's appends and the CPU the sync spent in all. */
+async function drain(sandbox: SandboxProcess, metrics: boolean): Promise<{ appends: Appends; cpuMs: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'eventsync-metrics-drain-'));
   const port = await freePort();
-  const appends = watchAppends(dir, 'events.ndjson');
+  const watching = watchAppends(dir, 'events.ndjson');
   const sync = startSync(['--once', '--lookback', '1s', '--data-dir', dir, ...(metrics ? ['--metrics-port', String(port)] : [])], sandbox, dir);
   const stopScraping = metrics ? scraper(port) : async () => 0;
   const code = await sync.exited;
   const scrapes = await stopScraping();
-  const { bytes, firstBytes, ms } = appends();
+  const appends = watching();
   const cpuMs = await sync.cpuMs();
   await rm(dir, { recursive: true, force: true });
   const summary = /(\d+) events written/.exec(sync.stderr());
   if (code !== 0 || !summary || Number(summary[1]) !== BACKLOG) throw new Error(`drain failed (exit ${code}): ${sync.stderr()}`);
   if (metrics && scrapes === 0) throw new Error('the metrics endpoint was never scraped');
-  // The events after the first append, by their share of the file's bytes (lines differ little in size).
-  return { perSecond: (BACKLOG * (1 - firstBytes / bytes)) / (ms / 1000), cpuMs };
+  return { appends, cpuMs };
+}
+
+/** Events per second written between `from` and `to`, by their share of the file's bytes (lines differ little in size). */
+function drainRateWithin({ samples, bytes }: Appends, from: number, to: number): number {
+  const sizeAt = (time: number): number => samples.findLast(({ at }) => at <= time)?.size ?? 0;
+  return (BACKLOG * ((sizeAt(to) - sizeAt(from)) / bytes)) / ((to - from) / 1000);
+}
+
+/**
+ * The two drains run at the same time, each from a sandbox of its own (the same backlog), and
+ * each is timed over the window both were writing, as the receivers are (receive() says why).
+ * The window leaves out start-up and the last pass's wait for the API's clock, which is not
+ * work: a `--once` drain ends once the `Date` header, cut to the second, has passed the target
+ * by the look-back, so its length varies by up to a second with where that second fell.
+ * Which sandbox serves which sync alternates from round to round.
+ */
+async function drains(feeds: readonly [SandboxProcess, SandboxProcess]): Promise<{ on: Run[]; off: Run[] }> {
+  const runs = { on: [] as Run[], off: [] as Run[] };
+  await Promise.all(feeds.map((feed) => drain(feed, false))); // warm the sandboxes and the disk cache once
+  for (let round = 0; round < DRAIN_ROUNDS; round++) {
+    const [onFeed, offFeed] = round % 2 === 0 ? feeds : [feeds[1], feeds[0]];
+    const [on, off] = await Promise.all([drain(onFeed, true), drain(offFeed, false)]);
+    const from = Math.max(on.appends.samples[0]!.at, off.appends.samples[0]!.at);
+    const to = Math.min(on.appends.samples.at(-1)!.at, off.appends.samples.at(-1)!.at);
+    runs.on.push({ perSecond: drainRateWithin(on.appends, from, to), cpuMs: on.cpuMs });
+    runs.off.push({ perSecond: drainRateWithin(off.appends, from, to), cpuMs: off.cpuMs });
+  }
+  return runs;
 }
 
 /** A `sync --listen` kept running for all the bursts, beside its twin. */
@@ -199,36 +223,30 @@ async function receive(sandbox: SandboxProcess): Promise<{ on: Run[]; off: Run[]
 }
 
 export async function run(): Promise<void> {
-  const feed = await sandboxProcess({ seed: 9, policies: false, backlog: { count: BACKLOG, spanMs: 6 * 3_600_000 } });
+  const backlog = { seed: 9, policies: false, backlog: { count: BACKLOG, spanMs: 6 * 3_600_000 } } as const;
+  const feeds = [await sandboxProcess(backlog), await sandboxProcess(backlog)] as const;
   const empty = await sandboxProcess({ seed: 10, policies: false });
-  const drains = { on: [] as Run[], off: [] as Run[] };
-  let receiver: { on: Run[]; off: Run[] };
+  let drained: { on: Run[]; off: Run[] };
+  let received: { on: Run[]; off: Run[] };
   try {
-    await drain(feed, false); // warm the sandbox and the disk cache once
-    for (let round = 0; round < ROUNDS; round++) {
-      // Alternating which goes first, so neither side always runs on a warmer machine.
-      const order = round % 2 === 0 ? [false, true] : [true, false];
-      for (const metrics of order) drains[metrics ? 'on' : 'off'].push(await drain(feed, metrics));
-    }
-    receiver = await receive(empty);
+    drained = await drains(feeds);
+    received = await receive(empty);
   } finally {
-    await feed.stop();
-    await empty.stop();
+    for (const sandbox of [...feeds, empty]) await sandbox.stop();
   }
   const rate = (runs: Run[]): string => `${Math.round(median(runs.map((run) => run.perSecond))).toLocaleString('en-US')}/s`;
-  // A pair's two runs are neighbours in time, so their ratio cancels the machine's slower
-  // drifts (a shared host's load moves a run's rate by 10-20% here); the median of those ratios
-  // is the figure. The CPU the sync spent moves far less with the host's load, and is printed
-  // beside it: with metrics over without, above 1 is what they cost.
-  const pairedRatios = (on: number[], off: number[]): number[] => on.map((value, pair) => value / off[pair]!);
-  const spread = (ratios: number[]): string => `pairs ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}`;
+  // The CPU each sync spent is printed beside its rate: with metrics over without, above 1 is
+  // what they cost (the drain's is the whole process's, start-up included; the receiver's is
+  // per round, from /proc).
+  const pairedRatios = (on: number[], off: number[]): number[] => on.map((value, round) => value / off[round]!);
+  const spread = (ratios: number[]): string => `rounds ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}`;
   const report = (name: string, { on, off }: { on: Run[]; off: Run[] }): string => {
     const ratios = pairedRatios(on.map((run) => run.perSecond), off.map((run) => run.perSecond));
     const cpu = median(pairedRatios(on.map((run) => run.cpuMs), off.map((run) => run.cpuMs)));
     const ratio = median(ratios);
     return `${name}: ${rate(on)} with, ${rate(off)} without; ratio ${ratio.toFixed(3)}, ${spread(ratios)} (target >= 0.97: ${verdict(ratio >= 0.97)}); CPU with / without ${cpu.toFixed(3)}`;
   };
-  console.log(`\n## Metrics overhead: eventsync sync with --metrics-port (scraped every ${SCRAPE_EVERY_MS} ms) vs without, median of the ratios of pairs that alternate which goes first`);
-  console.log(report(`drain of ${BACKLOG.toLocaleString('en-US')} events, ${ROUNDS} pairs of runs`, drains));
-  console.log(report(`receivers side by side, ${RECEIVER_ROUNDS} rounds of ${BURST.toLocaleString('en-US')} deliveries into each, ${CONCURRENCY} connections each`, receiver));
+  console.log(`\n## Metrics overhead: eventsync sync with --metrics-port (scraped every ${SCRAPE_EVERY_MS} ms) vs without, side by side, the median of the rounds' ratios`);
+  console.log(report(`drains side by side, ${DRAIN_ROUNDS} rounds of ${BACKLOG.toLocaleString('en-US')} events each`, drained));
+  console.log(report(`receivers side by side, ${RECEIVER_ROUNDS} rounds of ${BURST.toLocaleString('en-US')} deliveries into each, ${CONCURRENCY} connections each`, received));
 }
