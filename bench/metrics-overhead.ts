@@ -63,7 +63,7 @@ function scraper(port: number): () => Promise<number> {
   };
 }
 
-/** One run's figures: its rate, and the CPU the sync process spent in all (heap-probe.cjs). */
+/** One side of a round: its rate over the window both sides were busy, and the CPU its sync spent (a drain's in all, from heap-probe.cjs; a receiver's during the round, from /proc). */
 interface Run {
   readonly perSecond: number;
   readonly cpuMs: number;
@@ -235,9 +235,8 @@ export async function run(): Promise<void> {
     for (const sandbox of [...feeds, empty]) await sandbox.stop();
   }
   const rate = (runs: Run[]): string => `${Math.round(median(runs.map((run) => run.perSecond))).toLocaleString('en-US')}/s`;
-  // The CPU each sync spent is printed beside its rate: with metrics over without, above 1 is
-  // what they cost (the drain's is the whole process's, start-up included; the receiver's is
-  // per round, from /proc).
+  // The CPU each sync spent (Run says which) is printed beside its rate: with metrics over
+  // without, above 1 is what they cost.
   const pairedRatios = (on: number[], off: number[]): number[] => on.map((value, round) => value / off[round]!);
   const spread = (ratios: number[]): string => `rounds ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)}`;
   const report = (name: string, { on, off }: { on: Run[]; off: Run[] }): string => {
