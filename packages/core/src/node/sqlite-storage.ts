@@ -92,13 +92,14 @@ function timeText(time: string): string {
  * again is the way out it leaves to the caller.
  */
 async function enterWalMode(db: BetterSqlite3.Database, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  // The monotonic clock: a wall clock stepped by NTP meanwhile would stretch or cut the wait.
+  const deadline = performance.now() + timeoutMs;
   for (;;) {
     try {
       db.pragma('journal_mode = WAL');
       return;
     } catch (thrown) {
-      if ((thrown as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw thrown;
+      if ((thrown as { code?: unknown }).code !== 'SQLITE_BUSY' || performance.now() >= deadline) throw thrown;
     }
     // Jittered, so that two processes that collided do not collide again in step.
     await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * 20));
