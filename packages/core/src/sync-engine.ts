@@ -9,6 +9,13 @@
  * committed once and skipped when the feed brings them again. Anything acknowledged to a
  * webhook but lost in a crash is still ahead of the watermark, so a later pass fetches it:
  * polling is the safety net.
+ *
+ * Taking the committed state back replaces the tracker, and two rules keep that safe while
+ * the sync goes on in the same process: nothing runs on a tracker the storage could not
+ * answer for (when reading the state back fails too, the next task tries again first and
+ * fails if it cannot), and a pass stops at its next page when the tracker it began on was
+ * replaced (a webhook batch failed between its pages): its window and its floor for the
+ * watermark belonged to the old one, and the next pass sweeps from the committed watermark.
  */
 import { CheckpointTracker, type CheckpointOptions, type PassKind } from './checkpoint.js';
 import { isTransient } from './errors.js';
@@ -102,6 +109,8 @@ export class SyncEngine {
   private readonly stopping = new AbortController();
   private wakeUp: (() => void) | undefined;
   private lock: Promise<unknown> = Promise.resolve();
+  /** Set from a failed commit until the committed state is read back: until then no task may use the tracker (currentTracker). */
+  private trackerStale = false;
   private readonly waiting: Array<{ events: readonly EventEnvelope[]; resolve: (written: number) => void; reject: (error: unknown) => void }> = [];
   private readonly counters = { duplicatesSkipped: 0, pages: 0, byChannel: { poll: 0, webhook: 0 }, duplicatesByChannel: { poll: 0, webhook: 0 } };
   private newestEventAt: number | null = null;
@@ -129,7 +138,7 @@ export class SyncEngine {
 
   /** Everything created before this instant is delivered; null before the first page. */
   get watermark(): number | null {
-    return this.tracker.watermark;
+    return this.committedWatermark;
   }
 
   get progress(): SyncProgress {
@@ -140,7 +149,7 @@ export class SyncEngine {
       duplicatesSkipped: this.counters.duplicatesSkipped,
       duplicatesByChannel: { ...this.counters.duplicatesByChannel },
       pages: this.counters.pages,
-      watermark: this.tracker.watermark,
+      watermark: this.committedWatermark,
       newestEventAt: this.newestEventAt,
       waitingOn: this.waitingOn,
     };
@@ -156,17 +165,22 @@ export class SyncEngine {
     const witness = await this.serverTimeWitness();
     const now = feed.clock.now();
     const kind: PassKind = this.sweepEveryPass || this.sweepDue(now) ? 'sweep' : 'tail';
-    const window = this.tracker.beginPass(now, kind);
+    const passTracker = this.tracker;
+    const window = passTracker.beginPass(now, kind);
     if (kind === 'sweep') this.lastSweepAt = now;
     let delivered = 0;
     for await (const page of feed.pages(passQuery(window, { types, pageSize }), { signal: this.stopping.signal })) {
-      delivered += await this.exclusive(async () => {
-        const fresh = this.tracker.fresh(page.events);
-        this.tracker.commitPage(page, fresh, page.serverTime ?? Math.min(page.requestedAt, witness ?? Number.POSITIVE_INFINITY));
+      const stored = await this.exclusive(async () => {
+        if ((await this.currentTracker()) !== passTracker) return undefined;
+        const fresh = passTracker.fresh(page.events);
+        passTracker.commitPage(page, fresh, page.serverTime ?? Math.min(page.requestedAt, witness ?? Number.POSITIVE_INFINITY));
         await this.commit(fresh, 'poll', page.events.length);
         this.counters.pages++;
         return fresh.length;
       });
+      // The tracker this pass began on was taken back from the storage (see the top of the file).
+      if (stored === undefined) break;
+      delivered += stored;
       this.options.onProgress?.(this.progress);
       if (this.stopRequested) break;
     }
@@ -190,11 +204,12 @@ export class SyncEngine {
   private async writeWaiting(): Promise<void> {
     const batch = this.waiting.splice(0);
     try {
+      const tracker = await this.currentTracker();
       const ids = new Set<string>();
       const counts = batch.map(({ events }) => {
         let fresh = 0;
         for (const event of events) {
-          if (this.tracker.isDelivered(event) || ids.has(event.id)) continue;
+          if (tracker.isDelivered(event) || ids.has(event.id)) continue;
           ids.add(event.id);
           fresh++;
         }
@@ -202,7 +217,7 @@ export class SyncEngine {
       });
       const all = batch.flatMap(({ events }) => events);
       const fresh = all.filter((event) => ids.delete(event.id));
-      this.tracker.markDelivered(fresh);
+      tracker.markDelivered(fresh);
       await this.commit(fresh, 'webhook', all.length);
       batch.forEach(({ resolve }, index) => resolve(counts[index]!));
       this.options.onProgress?.(this.progress);
@@ -225,7 +240,7 @@ export class SyncEngine {
     const reached = (): boolean => {
       const known = this.options.feed.clock.known || this.witness === undefined;
       const target = known ? targetMs : Math.min(targetMs, this.witness! - this.tracker.lookbackMs);
-      return (this.tracker.watermark ?? Number.NEGATIVE_INFINITY) >= target;
+      return (this.watermark ?? Number.NEGATIVE_INFINITY) >= target;
     };
     await this.loop(reached, this.options.drainFailureLimit ?? 5, () => this.msUntilWatermarkCanReach(targetMs));
   }
@@ -353,7 +368,8 @@ export class SyncEngine {
 
   /**
    * Poll pages and webhook batches take turns: each is committed whole before the next. One
-   * that fails leaves the tracker ahead of the storage, so both go back to what is committed.
+   * that fails leaves the tracker ahead of the storage, so both go back to what is committed
+   * (when that cannot be read, see currentTracker).
    */
   private exclusive<T>(task: () => Promise<T>): Promise<T> {
     const guarded = async (): Promise<T> => {
@@ -371,9 +387,22 @@ export class SyncEngine {
 
   /** After a failure mid-pass the tracker may be ahead of the storage: go back to what it committed. */
   private async resetToSaved(): Promise<void> {
+    this.trackerStale = true;
     const committed = await this.options.storage.recover();
     this.tracker = this.trackerFrom(committed);
     this.committedWatermark = this.tracker.watermark;
+    this.trackerStale = false;
+  }
+
+  /**
+   * The tracker, for a task under the lock that acts on it. After a failed commit whose state
+   * could not be read back, it may hold ids that never reached the storage: it is read back
+   * now, and the task fails if it still cannot be (a webhook batch then gets its 503 and is
+   * delivered again, rather than skipped as already stored).
+   */
+  private async currentTracker(): Promise<CheckpointTracker> {
+    if (this.trackerStale) await this.resetToSaved();
+    return this.tracker;
   }
 
   private trackerFrom(committed: CommittedState): CheckpointTracker {

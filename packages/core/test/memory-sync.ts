@@ -1,5 +1,5 @@
 /** An in-memory storage for unit tests of the SyncEngine, with crashes on demand, and an engine over it on the feed's clock. */
-import { EventsyncClient, SyncEngine, type CommittedState, type EventEnvelope, type EventStorage, type StoredEvent, type SyncEngineOptions } from '@eventsync/core';
+import { EventsyncClient, SyncEngine, type CommittedState, type EventEnvelope, type EventStorage, type StoredEvent, type SyncEngineOptions, type Transport } from '@eventsync/core';
 import type { LaggingFeed } from './lagging-feed.js';
 
 export class Crash extends Error {}
@@ -18,6 +18,8 @@ export class MemoryStorage implements EventStorage {
   fingerprint: Readonly<Record<string, unknown>> | undefined;
   commits = 0;
   crashRate = 0;
+  /** How many of the next reads of the committed state fail (a database that went away). */
+  failingRecovers = 0;
 
   constructor(private readonly random: () => number = () => 0.5) {}
 
@@ -26,6 +28,10 @@ export class MemoryStorage implements EventStorage {
   }
 
   async recover(): Promise<CommittedState> {
+    if (this.failingRecovers > 0) {
+      this.failingRecovers--;
+      throw new Crash('cannot read the committed state');
+    }
     const watermarkMs = this.watermark === null ? Number.NEGATIVE_INFINITY : Date.parse(this.watermark);
     const seen = this.lines.filter((event) => Date.parse(event.created_at) >= watermarkMs).map((event) => [event.id, event.created_at] as const);
     return { watermark: this.watermark, seen, fingerprint: this.fingerprint };
@@ -45,12 +51,16 @@ export class MemoryStorage implements EventStorage {
   async close(): Promise<void> {}
 }
 
-/** A SyncEngine over `storage` whose clock is the feed's: sleeping moves it. Pages of 25, polls 1 s apart. */
-export function simulatedEngine(feed: LaggingFeed, storage: EventStorage, options: Partial<SyncEngineOptions> = {}): Promise<SyncEngine> {
+/**
+ * A SyncEngine over `storage` whose clock is the feed's: sleeping moves it. Pages of 25, polls
+ * 1 s apart. `transport` stands between the engine and the feed, for a test that acts while a
+ * request is under way.
+ */
+export function simulatedEngine(feed: LaggingFeed, storage: EventStorage, options: Partial<SyncEngineOptions> = {}, transport: Transport = feed.transport): Promise<SyncEngine> {
   const sleep = async (ms: number): Promise<void> => void (feed.clock += ms);
   const client = new EventsyncClient(
     { baseUrl: 'http://feed.test', apiKey: 'wlcro_test_unit', retry: { maxAttempts: 1 } },
-    { transport: feed.transport, now: () => feed.clock, sleep, random: () => 0.5 },
+    { transport, now: () => feed.clock, sleep, random: () => 0.5 },
   );
   return SyncEngine.open({ feed: client.events, storage, now: () => feed.clock, sleep, pageSize: 25, pollIntervalMs: 1_000, ...options });
 }
