@@ -1,11 +1,23 @@
 /**
- * One writer per output: a lock file holding the writer's pid and host, created exclusively
- * (beside an NDJSON file, or in the state directory of an output that has no file). A lock whose process is gone (a kill -9 on this host) is stale and taken over;
- * a live one refuses the second sync with a message naming it.
+ * One writer per output: a lock file holding the writer's pid and host (beside an NDJSON file,
+ * or in the state directory of an output that has no file). A lock whose process is gone (a
+ * kill -9 on this host) is stale and taken over; a live one refuses the second sync with a
+ * message naming it.
+ *
+ * Syncs started at the same moment race for it (packages/core/test/writer-lock.test.ts):
+ * - The lock appears whole: it is written to a file of this process's own and hard-linked
+ *   into place, which fails if a lock is there. Created empty and then written, a rival could
+ *   read it empty, judge it stale and take it too.
+ * - A stale lock is taken over by one sync at a time, holding `<lock>.takeover` (made the
+ *   same way), and deleted only if it still names the dead writer. Two syncs that found the
+ *   same dead lock would otherwise both delete it, the second deleting the lock the first had
+ *   just taken. A takeover lock left by a sync killed in those few milliseconds is stale by
+ *   the same test of its pid.
  */
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { StorageError } from '../errors.js';
 import { storageError } from './storage-error.js';
 
@@ -25,16 +37,10 @@ export async function acquireLock(path: string, what: string): Promise<StateLock
   } catch (error) {
     throw storageError(directory, 'create the directory', error);
   }
-  const me: LockOwner = { pid: process.pid, host: hostname() };
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const file = await open(path, 'wx', 0o600);
-      await file.writeFile(JSON.stringify(me));
-      await file.close();
-      return { release: () => rm(path, { force: true }) };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw storageError(path, 'create the lock file', error);
-    }
+  const me = JSON.stringify({ pid: process.pid, host: hostname() } satisfies LockOwner);
+  const takeover = `${path}.takeover`;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    if (await createWhole(path, me)) return { release: () => rm(path, { force: true }) };
     const owner = await readOwner(path);
     if (owner && isAlive(owner)) {
       throw new StorageError(
@@ -43,9 +49,38 @@ export async function acquireLock(path: string, what: string): Promise<StateLock
         'locked',
       );
     }
-    await rm(path, { force: true });
+    if (await createWhole(takeover, me)) {
+      try {
+        if (sameOwner(await readOwner(path), owner)) await rm(path, { force: true });
+      } finally {
+        await rm(takeover, { force: true });
+      }
+      continue;
+    }
+    const taker = await readOwner(takeover);
+    if (taker && !isAlive(taker)) await rm(takeover, { force: true });
+    else await sleep(2 + Math.random() * 8); // another sync is taking it over: look again once it has
   }
   throw new StorageError(`could not take the lock ${path}: another sync keeps taking it`, path, 'locked');
+}
+
+/** Creates `path` holding `content`, whole, unless something is there already (then false). */
+async function createWhole(path: string, content: string): Promise<boolean> {
+  const mine = `${path}.${process.pid}.new`;
+  try {
+    await writeFile(mine, content, { mode: 0o600 });
+    await link(mine, path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw storageError(path, 'create the lock file', error);
+  } finally {
+    await rm(mine, { force: true });
+  }
+}
+
+function sameOwner(a: LockOwner | undefined, b: LockOwner | undefined): boolean {
+  return a?.pid === b?.pid && a?.host === b?.host;
 }
 
 /** Who holds the lock of `directory` and whether that process is alive (as far as this host can tell); undefined when no one does. */
