@@ -73,4 +73,11 @@ describe('eventsync replay', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('EVENTSYNC_FORWARD_SECRET');
   });
+
+  it('an events file that is not there: one line naming it and the flag, exit 8 as for a database', async () => {
+    const missing = join(dir, 'elsewhere.ndjson');
+    const result = await runCli(['replay', '--since', '1h', '--forward', 'http://127.0.0.1:9/hook', '--out', missing], { EVENTSYNC_FORWARD_SECRET: SECRET });
+    expect(result.code).toBe(8);
+    expect(result.stderr.trim()).toBe(`eventsync: there is no events file at ${missing}; name the sync's file with --out <file> (or --sink file:<path>, or --data-dir)`);
+  });
 });

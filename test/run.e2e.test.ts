@@ -83,6 +83,8 @@ describe('eventsync run --config', () => {
         expect(scrape.sum('eventsync_events_written_total', { connection: name })).toBe(box.eventIds().length);
         expect(scrape.value('eventsync_subscription_active', { connection: name })).toBe(1);
       }
+      // The histograms are one per process, fed by every connection's commits.
+      expect(scrape.count('eventsync_sink_commit_duration_seconds')).toBeGreaterThan(0);
       expect(scrape.value('eventsync_ready', { connection: 'beta' })).toBe(0);
       expect(scrape.sum('eventsync_api_requests_total', { connection: 'beta', status: '401' })).toBeGreaterThan(0);
       const ready = await getJson(`${origin}/readyz`);

@@ -7,7 +7,6 @@
 import { open } from 'node:fs/promises';
 import { StorageError } from '@eventsync/core';
 import { readNdjsonLines } from '@eventsync/core/node';
-import { UsageError } from '../usage-error.js';
 import { selects, type ReadEvent, type ReplaySelection } from './sink-readers.js';
 
 export async function* readNdjsonFile(path: string, selection: ReplaySelection): AsyncGenerator<ReadEvent> {
@@ -16,7 +15,8 @@ export async function* readNdjsonFile(path: string, selection: ReplaySelection):
     file = await open(path, 'r');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UsageError(`there is no events file at ${path}; name the sync's file with --out <file> (or --sink file:<path>, or --data-dir)`);
+    // Exit 8 like a missing SQLite file, table or source: the sink named cannot be read.
+    if (code === 'ENOENT') throw new StorageError(`there is no events file at ${path}; name the sync's file with --out <file> (or --sink file:<path>, or --data-dir)`, path, code);
     throw new StorageError(`could not read events from ${path}: ${error instanceof Error ? error.message : String(error)}`, path, code);
   }
   try {

@@ -76,7 +76,10 @@ export class RunOperations {
         },
       },
       engineHooks: {
-        onCommit: (observation) => watch.commit(observation),
+        onCommit: (observation) => {
+          watch.commit(observation);
+          metrics?.commit(observation);
+        },
         ...(metrics ? { onPass: (observation) => metrics.pass(observation) } : {}),
       },
       onHealth: (outcome) => {
