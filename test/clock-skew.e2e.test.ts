@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from '@eventsync/sandbox';
-import { duplicates, idsInFile, runCli, startCli, tempDir } from './support/cli.js';
+import { duplicates, idsInFile, runCli, startSyncing, tempDir, untilStderrHas } from './support/cli.js';
 
 let sandbox: Sandbox | undefined;
 afterEach(async () => {
@@ -38,8 +38,9 @@ describe('eventsync sync with a clock that disagrees with the API', () => {
     const args = ['sync', '--out', join(dir, 'events.ndjson'), '--state-dir', join(dir, 'state'), ...FLAGS];
     const env = { EVENTSYNC_BASE_URL: box.url, EVENTSYNC_API_KEY: box.apiKey };
 
-    const live = startCli(args, env);
-    await sleep(3_000);
+    const live = await startSyncing(args, env);
+    await untilStderrHas(live, `this machine's clock is`, 'warn of the clock');
+    await sleep(1_500); // syncing live, webhooks off: polls every 200 ms while events arrive
     live.kill('SIGTERM');
     const first = await live.result;
     expect(first.code).toBe(0);

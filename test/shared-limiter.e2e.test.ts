@@ -70,13 +70,15 @@ describe('a rate-limit budget shared across processes', () => {
     const seer = new RollingWindowLimiter({ policies: [policy], shared: first });
     const other = new RollingWindowLimiter({ policies: [policy], shared: second });
     try {
-      // Both connected first (ioredis loads when a log is created): the 50 ms below is for the pause alone.
+      // Both connected first (ioredis loads when a log is created): the wait below is for the pause alone.
       await Promise.all([first, second].map((log) => log.release('read', 'none')));
-      seer.observe('read', { status: 429, retryAfterMs: 400, policy: 'read:1000/1s' });
-      await sleep(50); // the pause travels through Redis
-      const started = performance.now();
+      const observedAt = performance.now();
+      seer.observe('read', { status: 429, retryAfterMs: 2_000, policy: 'read:1000/1s' });
+      // The pause travels through Redis in two round trips: ample time for them on a busy machine.
+      await sleep(300);
       await other.schedule('read', async () => undefined);
-      expect(performance.now() - started).toBeGreaterThanOrEqual(300);
+      // Held until the Retry-After ran out, not merely slowed: 2 s from the 429, less a margin for timers.
+      expect(performance.now() - observedAt).toBeGreaterThanOrEqual(1_950);
     } finally {
       seer.stop();
       other.stop();

@@ -20,7 +20,13 @@ export function cliEnv(env: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...clean, ...env };
 }
 
-export function startCli(args: string[], env: Record<string, string> = {}, cwd?: string): ChildProcess & { result: Promise<CliResult> } {
+export type CliChild = ChildProcess & {
+  readonly result: Promise<CliResult>;
+  /** What it has written to stderr so far. */
+  stderrSoFar(): string;
+};
+
+export function startCli(args: string[], env: Record<string, string> = {}, cwd?: string): CliChild {
   const child = spawn(process.execPath, [CLI, ...args], { env: cliEnv(env), cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -30,7 +36,7 @@ export function startCli(args: string[], env: Record<string, string> = {}, cwd?:
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
-  return Object.assign(child, { result });
+  return Object.assign(child, { result, stderrSoFar: () => stderr });
 }
 
 export function runCli(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<CliResult> {
@@ -62,13 +68,16 @@ export async function completeLines(path: string): Promise<number> {
 }
 
 /** Starts `eventsync` and resolves once it says it is syncing (the API answered, the sink is open). */
-export async function startSyncing(args: string[], env: Record<string, string> = {}): Promise<ChildProcess & { result: Promise<CliResult> }> {
+export async function startSyncing(args: string[], env: Record<string, string> = {}): Promise<CliChild> {
   const child = startCli(args, env);
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  for (const deadline = Date.now() + 10_000; !stderr.includes('eventsync: syncing') && Date.now() < deadline; ) {
+  await untilStderrHas(child, 'eventsync: syncing', 'start syncing');
+  return child;
+}
+
+/** Resolves once the child has written `text` to stderr; throws, with what it wrote, after `timeoutMs`. */
+export async function untilStderrHas(child: CliChild, text: string, what: string, timeoutMs = 10_000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; !child.stderrSoFar().includes(text) && Date.now() < deadline; ) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  if (!stderr.includes('eventsync: syncing')) throw new Error(`eventsync did not start syncing within 10 s:\n${stderr}`);
-  return child;
+  if (!child.stderrSoFar().includes(text)) throw new Error(`eventsync did not ${what} within ${timeoutMs / 1000} s:\n${child.stderrSoFar()}`);
 }

@@ -2,7 +2,7 @@
 import { mkdtemp, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { KeyFileWatch, readKeyFile } from '../src/ops/key-file.js';
 import { UsageError } from '../src/usage-error.js';
 
@@ -27,15 +27,17 @@ describe('the API key file', () => {
     const problems: string[] = [];
     const watch = new KeyFileWatch(path, { current: 'wlcro_test_first0000', onKey: (key) => void keys.push(key), onProblem: (message) => void problems.push(message) });
     watch.start();
+    // fs.watchFile takes its first reading of the file on the threadpool: a change before it would go unseen.
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    const seen = { timeout: 5_000, interval: 50 };
     try {
       await writeFile(path, '');
-      await new Promise((resolve) => setTimeout(resolve, 1_200));
+      await vi.waitFor(() => expect(problems).toHaveLength(1), seen);
       expect(keys).toEqual([]);
-      expect(problems).toHaveLength(1);
       expect(problems[0]).toContain('keeping the key …0000');
       await writeFile(`${path}.new`, 'wlcro_test_second111\n');
       await rename(`${path}.new`, path);
-      await new Promise((resolve) => setTimeout(resolve, 1_200));
+      await vi.waitFor(() => expect(keys).toHaveLength(1), seen);
       expect(keys).toEqual(['wlcro_test_second111']);
       expect(watch.check()).toBe('wlcro_test_second111');
       expect(problems.join(' ')).not.toContain('second111');

@@ -59,17 +59,29 @@ describe('RollingWindowLimiter', () => {
     // Sequential requests of a 10 ms round trip each, as a backfill sends them.
     const starts: number[] = [];
     const answers: number[] = [];
-    for (let i = 0; i < 7; i++) {
-      await limiter.schedule('read', async () => {
-        starts.push(performance.now());
-        await new Promise((resolve) => setTimeout(resolve, 10));
-        answers.push(performance.now());
-      });
+    const requests = (async () => {
+      for (let i = 0; i < 7; i++) {
+        await limiter.schedule('read', async () => {
+          starts.push(performance.now());
+          await new Promise((resolve) => setTimeout(resolve, 10));
+          answers.push(performance.now());
+        });
+      }
+    })();
+    // Meanwhile, how late a plain 200 ms timer fires on this machine right now: the limiter's own
+    // wait cannot beat that, and a loaded machine makes both late alike.
+    const timerLateness: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const due = performance.now() + 200;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      timerLateness.push(performance.now() - due);
     }
+    await requests;
     // The server counted each request by its answer at the latest: one window after that, the slot is free.
     const lateness = starts.slice(1).map((start, i) => start - (answers[i]! + 200));
     expect(Math.min(...lateness)).toBeGreaterThanOrEqual(0);
-    expect(median(lateness)).toBeLessThan(10);
+    // Within a few ms of a bare timer: no margin added for the network (the window's 0.1 % + 1 ms only).
+    expect(median(lateness)).toBeLessThan(median(timerLateness) + 5);
     limiter.stop();
   });
 

@@ -358,12 +358,15 @@ describe('SqliteStorage: several processes opening a new file at once', () => {
   // fails the switch at once instead of waiting (it would deadlock with a second switcher).
   it('waits for a writer on a file not yet in WAL mode, as for any other lock', async () => {
     const path = await tempFile();
-    const holder = child('lock', path, '500');
+    const holder = child('lock', path, 'holder');
     expect(await holder.line()).toBe('locked');
     const store = storage({ path, source: 'shop' });
-    const started = Date.now();
-    await store.open();
-    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    let opened = false;
+    const opening = store.open().then(() => void (opened = true));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(opened).toBe(false); // neither through nor failed: waiting for the writer
+    holder.process.stdin!.write('commit\n');
+    await opening;
     await store.commit(batch(0), watermarkAfter(0));
     expect(raw(path).pragma('journal_mode', { simple: true })).toBe('wal');
     expect(idsIn(path, 'shop')).toEqual(idsOfBatches(1));

@@ -8,9 +8,9 @@
  *   node child.ts loop <path> <source>     open, print "ready", commit the next batches forever
  *   node child.ts race <path> <source>     print "waiting", open when a line arrives on stdin,
  *                                          commit batch 0, close, print "done"
- *   node child.ts lock <path> <ms>         no Eventsync: hold a write transaction on the file in
+ *   node child.ts lock <path> holder       no Eventsync: hold a write transaction on the file in
  *                                          SQLite's default (rollback) journal mode, print
- *                                          "locked", commit after <ms>
+ *                                          "locked", commit when a line arrives on stdin
  */
 import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
@@ -18,14 +18,15 @@ import { SqliteStorage } from '../../dist/node/index.js';
 import { batch, batchesBelow, watermarkAfter } from './batches.ts';
 
 const [mode, path, source] = process.argv.slice(2) as [string, string, string];
-// Not for `lock`, whose third argument is a duration.
+// `lock` makes no use of it (its source is a placeholder).
 const storage = new SqliteStorage({ path, source });
 
 if (mode === 'lock') {
   const db = new Database(path);
   db.exec('BEGIN IMMEDIATE; CREATE TABLE IF NOT EXISTS theirs (x)');
   console.log('locked');
-  setTimeout(() => db.exec('COMMIT'), Number(source));
+  await new Promise((resolve) => createInterface({ input: process.stdin }).once('line', resolve));
+  db.exec('COMMIT');
 } else if (mode === 'open') {
   console.log(await storage.open().then(() => 'open', (error: Error) => error.message));
   await storage.close();
