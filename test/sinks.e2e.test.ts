@@ -40,6 +40,23 @@ describe('eventsync sync --sink file:', () => {
     expect(new Set(ids)).toEqual(new Set(box.eventIds()));
   }, 60_000);
 
+  it('refuses an output whose state directory holds another output\'s checkpoint (exit 2), which would skip its history', async () => {
+    sandbox = await startSandbox({ seed: 8, visibilityLagMs: 0, policies: false, backlog: { count: 50, spanMs: 60_000 } });
+    const dir = await tempDir('shared-state');
+    const env = { EVENTSYNC_BASE_URL: sandbox.url, EVENTSYNC_API_KEY: sandbox.apiKey };
+    const sync = (sink: string) => runCli(['sync', '--once', '--sink', sink, '--data-dir', dir, '--no-status', '--lookback', '1s'], env);
+    expect((await sync(`file:${join(dir, 'a.ndjson')}`)).code).toBe(0);
+    for (const [sink, output] of [[`file:${join(dir, 'b.ndjson')}`, join(dir, 'b.ndjson')], ['-', 'stdout']]) {
+      const refused = await sync(sink!);
+      expect(refused.code, refused.stderr).toBe(2);
+      expect(refused.stderr.trim().split('\n').at(-1)).toBe(
+        `eventsync: the checkpoint in ${join(dir, 'state')} is that of ${join(dir, 'a.ndjson')}, not of ${output}: each output needs a state directory of its own; give this one another, or write to ${join(dir, 'a.ndjson')} again`,
+      );
+      expect(refused.stdout).toBe('');
+    }
+    expect(await idsInFile(join(dir, 'b.ndjson'))).toEqual([]);
+  });
+
   it('stops with the file and the cause when it may not write there (exit 8)', async () => {
     sandbox = await startSandbox({ seed: 8, visibilityLagMs: 0, policies: false, backlog: { count: 10, spanMs: 60_000 } });
     const dir = await tempDir('unwritable');

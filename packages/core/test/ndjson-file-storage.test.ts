@@ -6,7 +6,7 @@ import { appendFile, mkdtemp, readFile, stat, truncate, writeFile } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { StorageError, type EventEnvelope, type StoredEvent } from '@eventsync/core';
+import { InvalidInputError, StorageError, type EventEnvelope, type StoredEvent } from '@eventsync/core';
 import { NdjsonFileStorage } from '@eventsync/core/node';
 
 const T0 = Date.parse('2026-04-03T09:00:00.000Z');
@@ -101,6 +101,22 @@ describe('NdjsonFileStorage', () => {
     await expect(second.open()).resolves.toMatchObject({ watermark: null });
     await second.close();
     await storage.close();
+  });
+
+  it("refuses a state directory holding another file's checkpoint, which would skip this file's history", async () => {
+    const { storage, dir } = await storageIn();
+    await storage.open();
+    await storage.commit([event(0), event(1)], iso(T0 + 1_000));
+    await storage.close();
+    // The same state directory, another events file: as two syncs sharing the default state directory.
+    const other = new NdjsonFileStorage({ path: join(dir, 'other.ndjson'), stateDir: join(dir, 'state') });
+    await expect(other.open()).rejects.toThrow(InvalidInputError);
+    await expect(other.open()).rejects.toThrow(`the checkpoint in ${join(dir, 'state')} is that of ${join(dir, 'events.ndjson')}, not of ${join(dir, 'other.ndjson')}`);
+    await other.close();
+    // Its own file is welcome back.
+    const again = (await storageIn(dir)).storage;
+    await expect(again.open()).resolves.toMatchObject({ watermark: iso(T0 + 1_000) });
+    await again.close();
   });
 
   it('refuses a file shorter than its checkpoint says, instead of syncing past a hole', async () => {

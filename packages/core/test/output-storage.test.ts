@@ -3,12 +3,12 @@
  * recovers, what a crash mid-append leaves, and that a webhook batch does not rewrite the
  * checkpoint (its cost would grow with every id since the watermark last moved).
  */
-import { appendFile, mkdtemp, readFile, stat } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { EventEnvelope, StoredEvent } from '@eventsync/core';
-import { OutputStorage, type EventOutput } from '@eventsync/core/node';
+import { InvalidInputError, type EventEnvelope, type StoredEvent } from '@eventsync/core';
+import { NdjsonFileStorage, OutputStorage, type EventOutput } from '@eventsync/core/node';
 
 const T0 = Date.parse('2026-04-03T09:00:00.000Z');
 const iso = (ms: number): string => new Date(ms).toISOString();
@@ -102,5 +102,27 @@ describe('OutputStorage', () => {
     expect((await storage.recover()).seen.map(([id]) => id)).toEqual([event(1).event.id]);
     await storage.close();
     expect(await readFile(join(stateDir, 'checkpoint-journal.ndjson'), 'utf8')).toBe('');
+  });
+
+  it("refuses a state directory holding an events file's checkpoint, and an events file refuses its", async () => {
+    const { storage, stateDir } = await storageIn();
+    await storage.open();
+    await storage.commit([event(1)], iso(T0 + 1_000));
+    await storage.close();
+    const path = join(stateDir, '..', 'events.ndjson');
+    const file = new NdjsonFileStorage({ path, stateDir });
+    await expect(file.open()).rejects.toThrow(`the checkpoint in ${stateDir} is that of test output, not of ${path}`);
+
+    const fileStateDir = join(stateDir, '..', 'file-state');
+    const writer = new NdjsonFileStorage({ path, stateDir: fileStateDir });
+    await writer.open();
+    await writer.commit([event(2)], iso(T0 + 2_000));
+    await writer.close();
+    const { storage: output } = await storageIn(fileStateDir);
+    await expect(output.open()).rejects.toThrow(InvalidInputError);
+    await expect(output.open()).rejects.toThrow(`is that of ${path}, not of test output`);
+    // One written before outputs were recorded is told apart by its shape.
+    await writeFile(join(fileStateDir, 'checkpoint.json'), JSON.stringify({ version: 2, watermark: iso(T0), scanFrom: 0 }));
+    await expect(output.open()).rejects.toThrow(`is that of an events file, not of test output`);
   });
 });

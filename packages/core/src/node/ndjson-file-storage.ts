@@ -18,10 +18,11 @@
  * One writer at a time: a lock file beside the output (writer-lock.ts).
  */
 import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { StorageError } from '../errors.js';
 import type { CommittedState, EventStorage, StoredEvent } from '../storage.js';
 import { replaceFileAtomically } from './atomic-file.js';
+import { refuseOthersCheckpoint } from './checkpoint-owner.js';
 import { appendDurably } from './durable-append.js';
 import { NdjsonEncoder } from './ndjson-encoder.js';
 import { readNdjsonLines } from './ndjson-lines.js';
@@ -43,6 +44,8 @@ interface StateFile {
   readonly watermark: string | null;
   /** No event created at or after `watermark` lies before this byte offset. */
   readonly scanFrom: number;
+  /** The NDJSON file that offset is in, absolute (absent from state files written before it was kept). */
+  readonly output?: string;
   readonly fingerprint?: Readonly<Record<string, unknown>>;
 }
 
@@ -92,6 +95,7 @@ export class NdjsonFileStorage implements EventStorage {
   async recover(): Promise<CommittedState> {
     const file = this.opened();
     this.saved = await this.readState();
+    this.checkOutput(this.saved);
     this.size = await this.cutTornLine(file);
     this.recent.clear();
     const seen: Array<readonly [string, string]> = [];
@@ -155,7 +159,7 @@ export class NdjsonFileStorage implements EventStorage {
       if (createdMs < watermarkMs) this.recent.delete(id);
       else scanFrom = Math.min(scanFrom, offset);
     }
-    const state: StateFile = { version: 2, watermark, scanFrom, ...(fingerprint ? { fingerprint } : {}) };
+    const state: StateFile = { version: 2, watermark, scanFrom, output: resolve(this.options.path), ...(fingerprint ? { fingerprint } : {}) };
     try {
       await replaceFileAtomically(this.statePath, JSON.stringify(state));
     } catch (error) {
@@ -186,6 +190,13 @@ export class NdjsonFileStorage implements EventStorage {
     // Version 1 kept the file's committed length: what lies past it was never acknowledged, and goes.
     if (state.sinkPosition !== undefined) await this.opened().truncate(state.sinkPosition);
     return { version: 2, watermark: state.checkpoint.watermark, scanFrom: 0, ...(state.source ? { fingerprint: state.source } : {}) };
+  }
+
+  /** Refuses the checkpoint of another output (checkpoint-owner.ts). */
+  private checkOutput(state: StateFile): void {
+    // One without `output` and without `scanFrom` was written by the storage of stdout or a forward URL.
+    const recorded = state.output ?? (typeof state.scanFrom === 'number' ? undefined : 'stdout or a forward URL');
+    refuseOthersCheckpoint(this.options.stateDir, recorded, resolve(this.options.path));
   }
 
   /** Cuts off a last line a crash left half-written; returns the file's length. */

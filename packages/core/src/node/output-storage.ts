@@ -14,6 +14,7 @@ import { StorageError } from '../errors.js';
 import type { CommittedState, EventStorage, StoredEvent } from '../storage.js';
 import type { EventEnvelope } from '../types.js';
 import { replaceFileAtomically } from './atomic-file.js';
+import { refuseOthersCheckpoint } from './checkpoint-owner.js';
 import { SeenJournal, type SeenEntry } from './seen-journal.js';
 import { acquireLock, type StateLock } from './writer-lock.js';
 import { storageError } from './storage-error.js';
@@ -29,6 +30,8 @@ interface StateFile {
   readonly version: 2;
   readonly watermark: string | null;
   readonly seen: ReadonlyArray<readonly [string, string]>;
+  /** The output's description (stdout, or the forward URL); absent from files written before it was kept. */
+  readonly output?: string;
   readonly fingerprint?: Readonly<Record<string, unknown>>;
 }
 
@@ -53,7 +56,12 @@ export class OutputStorage implements EventStorage {
 
   async open(): Promise<CommittedState> {
     this.lock = await acquireLock(join(this.stateDir, 'lock'), this.output.description);
-    return this.recover();
+    try {
+      return await this.recover();
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
   }
 
   async recover(): Promise<CommittedState> {
@@ -76,7 +84,7 @@ export class OutputStorage implements EventStorage {
     const kept = fingerprint ?? this.state.fingerprint;
     const watermarkMs = this.watermarkMs(watermark);
     const seen = [...this.seen, ...delivered].filter(([, createdAt]) => Date.parse(createdAt) >= watermarkMs);
-    const next: StateFile = { version: 2, watermark, seen, ...(kept ? { fingerprint: kept } : {}) };
+    const next: StateFile = { version: 2, watermark, seen, output: this.output.description, ...(kept ? { fingerprint: kept } : {}) };
     try {
       await replaceFileAtomically(this.statePath, JSON.stringify(next));
     } catch (error) {
@@ -97,15 +105,19 @@ export class OutputStorage implements EventStorage {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw storageError(this.statePath, 'read the checkpoint', error);
       return { version: 2, watermark: null, seen: [] };
     }
+    let parsed: Partial<StateFile> & { checkpoint?: StateFile; source?: StateFile['fingerprint']; scanFrom?: number; sinkPosition?: number };
     try {
-      const parsed = JSON.parse(text) as Partial<StateFile> & { checkpoint?: StateFile; source?: StateFile['fingerprint'] };
-      // Version 1 nested the checkpoint and called the fingerprint `source`.
-      const checkpoint = parsed.version === 2 ? parsed : parsed.checkpoint;
-      const fingerprint = parsed.version === 2 ? parsed.fingerprint : parsed.source;
-      return { version: 2, watermark: checkpoint?.watermark ?? null, seen: checkpoint?.seen ?? [], ...(fingerprint ? { fingerprint } : {}) };
+      parsed = (JSON.parse(text) as typeof parsed | null) ?? {};
     } catch {
       throw new StorageError(`the checkpoint file ${this.statePath} is not valid JSON; move it aside to start over (events already sent would be sent again)`, this.statePath, undefined);
     }
+    // One with `scanFrom` (`sinkPosition` in version 1) and without `output` was written by the storage of an events file.
+    const fileStorage = parsed.scanFrom !== undefined || parsed.sinkPosition !== undefined;
+    refuseOthersCheckpoint(this.stateDir, parsed.output ?? (fileStorage ? 'an events file' : undefined), this.output.description);
+    // Version 1 nested the checkpoint and called the fingerprint `source`.
+    const checkpoint = parsed.version === 2 ? parsed : parsed.checkpoint;
+    const fingerprint = parsed.version === 2 ? parsed.fingerprint : parsed.source;
+    return { version: 2, watermark: checkpoint?.watermark ?? null, seen: checkpoint?.seen ?? [], ...(fingerprint ? { fingerprint } : {}) };
   }
 
   private watermarkMs(watermark: string | null): number {
