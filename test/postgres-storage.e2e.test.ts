@@ -247,7 +247,8 @@ async function terminateLockHolder(source: string): Promise<void> {
       WHERE l.locktype = 'advisory' AND l.granted AND a.datname = 'eventsync' AND a.query LIKE 'SELECT pg_try_advisory_lock%'`,
   );
   expect(rows.length, `writer locks held while looking for ${source}'s`).toBe(1);
-  await admin.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+  // With a timeout it returns once the backend has exited (PostgreSQL 14+), not when it was signalled.
+  await admin.query('SELECT pg_terminate_backend($1, 5000)', [rows[0]!.pid]);
   // The storage hears of it when the server's goodbye reaches its socket.
   await new Promise((resolve) => setTimeout(resolve, 200));
 }

@@ -70,12 +70,13 @@ describe('polls', () => {
 	test('late-committing events inside the look-back are emitted once, not lost', async () => {
 		const trigger = pollTrigger(env, { events: ['payment.received'] });
 		assert.equal(await trigger.poll(), null);
-		// One visible at once, one that commits 2.5 s late (created earlier than it becomes visible).
+		// One visible at once, one that commits 6 s late (created earlier than it becomes visible):
+		// seconds after the first poll, however slowly this machine gets to it.
 		const early = (await sandbox.admin('POST', '/_sandbox/emit', { type: 'payment.received', commitDelayMs: 0 })).ids;
-		const late = (await sandbox.admin('POST', '/_sandbox/emit', { type: 'payment.received', commitDelayMs: 2_500 })).ids;
+		const late = (await sandbox.admin('POST', '/_sandbox/emit', { type: 'payment.received', commitDelayMs: 6_000 })).ids;
 		await sleep(2_000);
 		assert.deepEqual(ids(await trigger.poll()), early);
-		await sleep(2_000);
+		await sleep(5_500);
 		assert.deepEqual(ids(await trigger.poll()), late);
 		assert.equal(await trigger.poll(), null);
 	});
