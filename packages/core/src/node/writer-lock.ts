@@ -72,10 +72,24 @@ async function createWhole(path: string, content: string): Promise<boolean> {
     await link(mine, path);
     return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    // A file system without hard links (FAT, some network shares): created in place, which
+    // leaves a rival the instant before the write to read it empty.
+    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP') return createInPlace(path, content);
     throw storageError(path, 'create the lock file', error);
   } finally {
     await rm(mine, { force: true });
+  }
+}
+
+async function createInPlace(path: string, content: string): Promise<boolean> {
+  try {
+    await writeFile(path, content, { mode: 0o600, flag: 'wx' });
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw storageError(path, 'create the lock file', error);
   }
 }
 
