@@ -5,8 +5,8 @@
  * a clean shutdown, so runs do not leave orphans behind.
  */
 import { join } from 'node:path';
-import { NotFoundError, SubscriptionHealth, WebhookIntake, type EventsyncClient, type HealthOutcome, type Subscription, type SyncEngine } from '@eventsync/core';
-import type { WebhookReceiver } from '@eventsync/core/node';
+import { NotFoundError, StoppedError, SubscriptionHealth, WebhookIntake, type EventsyncClient, type HealthOutcome, type Subscription, type SyncEngine } from '@eventsync/core';
+import { stoppableSleep, type WebhookReceiver } from '@eventsync/core/node';
 import { rotateSecret } from './secret-rotation.js';
 import { SubscriptionFile, type SavedSubscription } from './subscription-file.js';
 
@@ -43,8 +43,16 @@ export interface WebhookChannelOptions {
 export class WebhookChannel {
   private saved: SavedSubscription | undefined;
   private healthTimer: ReturnType<typeof setInterval> | undefined;
-  private checking = false;
-  private rotating = false;
+  /**
+   * A health check and a rotation both act on the subscription, so they take turns, and
+   * close() lets the one under way finish before it deletes anything: else a check that read
+   * the old id mid-rotation finds it gone and creates a third subscription, and a rotation
+   * that outlives close() writes the state file back, naming a deleted subscription.
+   */
+  private checking: Promise<void> | undefined;
+  private rotating: Promise<unknown> | undefined;
+  /** Aborted by close(): a rotation's waits end, and the rotation is undone. */
+  private readonly closing = new AbortController();
   /** While a rotation waits for its new secret (WebhookIntake's `secretArriving`). */
   private secretArriving: Promise<void> | undefined;
   /** Secrets of deleted subscriptions, still accepted for OLD_SECRET_GRACE_MS. */
@@ -103,9 +111,23 @@ export class WebhookChannel {
    * time; false when one was already under way.
    */
   async rotateSecret(): Promise<boolean> {
-    if (this.rotating || !this.saved) return false;
-    this.rotating = true;
-    const before = this.saved;
+    if (this.rotating || this.closing.signal.aborted || !this.saved) return false;
+    const rotation = this.rotate();
+    this.rotating = rotation;
+    try {
+      await rotation;
+      return true;
+    } finally {
+      this.rotating = undefined;
+    }
+  }
+
+  private async rotate(): Promise<void> {
+    await this.checking;
+    if (this.closing.signal.aborted) throw new StoppedError('the sync is stopping');
+    // The last rotation created its subscription but could not delete the old one: that first.
+    if (this.saved?.previous) this.saved = await this.dropPrevious(this.saved);
+    const before = this.saved!;
     // From the create request on, the API may sign deliveries with a secret this process does not have yet.
     let arrived!: () => void;
     this.secretArriving = new Promise<void>((resolve) => (arrived = resolve));
@@ -133,20 +155,21 @@ export class WebhookChannel {
         },
         verifyEveryMs: 1_000,
         verifyWithinMs: 30_000,
-        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+        // A stop ends the wait with StoppedError: the rotation is undone before close() deletes.
+        sleep: (ms) => stoppableSleep(ms, this.closing.signal),
         now: Date.now,
         log: this.options.log,
       });
-      return true;
     } finally {
       secretHere();
-      this.rotating = false;
     }
   }
 
   /** Clean shutdown: the subscription goes with the process. */
   async close({ deleteSubscription }: { readonly deleteSubscription: boolean }): Promise<void> {
     clearInterval(this.healthTimer);
+    this.closing.abort();
+    await Promise.allSettled([this.rotating, this.checking]);
     for (const timer of this.graceTimers) clearTimeout(timer);
     await this.receiver.close();
     if (deleteSubscription && this.saved) {
@@ -177,13 +200,7 @@ export class WebhookChannel {
   private async ensureSubscription(): Promise<void> {
     const { subscriptions } = this.options.client;
     let saved = await this.file.load();
-    if (saved?.previous) {
-      // A rotation was cut short: its new subscription is saved, the old one may still deliver.
-      await subscriptions.delete(saved.previous.id);
-      this.options.log(`deleted webhook subscription ${saved.previous.id}, left by a secret rotation that did not finish`);
-      saved = { id: saved.id, secret: saved.secret, url: saved.url };
-      await this.file.save(saved);
-    }
+    if (saved?.previous) saved = await this.dropPrevious(saved);
     if (saved && saved.url === this.url) {
       const existing = await subscriptions.get(saved.id).catch((error: unknown) => {
         if (error instanceof NotFoundError) return undefined;
@@ -202,6 +219,17 @@ export class WebhookChannel {
     }
     await this.deleteLeftovers();
     await this.create();
+  }
+
+  /** A rotation that did not finish: its new subscription is saved, the old one may still deliver. Deleted now. */
+  private async dropPrevious(saved: SavedSubscription): Promise<SavedSubscription> {
+    const { previous, ...current } = saved;
+    if (!previous) return saved;
+    await this.options.client.subscriptions.delete(previous.id);
+    this.options.log(`deleted webhook subscription ${previous.id}, left by a secret rotation that did not finish`);
+    this.retire(previous.secret);
+    await this.file.save(current);
+    return current;
   }
 
   private async deleteLeftovers(): Promise<void> {
@@ -228,16 +256,22 @@ export class WebhookChannel {
 
   private async checkHealth(): Promise<void> {
     // A rotation pauses its new subscription for a moment: that is not the circuit breaker.
-    if (this.checking || this.rotating) return;
-    this.checking = true;
+    if (this.checking || this.rotating || this.closing.signal.aborted) return;
+    this.checking = this.check();
+    try {
+      await this.checking;
+    } finally {
+      this.checking = undefined;
+    }
+  }
+
+  private async check(): Promise<void> {
     try {
       const outcome = await this.health.check();
       this.options.onHealth?.(outcome);
-      if (outcome.state === 'missing') await this.create();
+      if (outcome.state === 'missing' && !this.closing.signal.aborted) await this.create();
     } catch (error) {
       this.options.log(`could not check the webhook subscription: ${error instanceof Error ? error.message : String(error)}`);
-    } finally {
-      this.checking = false;
     }
   }
 }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { deliveryHeaders, PRESETS, SyncEngine, type Transport } from '@eventsync/core';
+import { deliveryHeaders, PRESETS, ScopeError, StoppedError, SyncEngine, type EventsyncClient, type Transport } from '@eventsync/core';
 import { createAxiosTransport, createNodeClient, NdjsonFileStorage, startWebhookReceiver } from '@eventsync/core/node';
 import { startSandbox } from '@eventsync/sandbox';
 import { SubscriptionFile } from '../src/subscription-file.js';
@@ -47,7 +47,18 @@ async function startChannel(sandbox: Awaited<ReturnType<typeof busySandbox>>, tr
     log: () => undefined,
   });
   cleanups.push(() => channel.close({ deleteSubscription: true }));
-  return { channel, stateDir: join(dir, 'state') };
+  return { channel, client, stateDir: join(dir, 'state') };
+}
+
+/** The subscriptions the sandbox's tenant has now. */
+async function subscriptionIds(client: EventsyncClient): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const subscription of client.subscriptions.iterate()) ids.push(subscription.id);
+  return ids;
+}
+
+function isSubscriptionRequest(request: { method: string; url: string }, method: string, tail: RegExp): boolean {
+  return request.method === method && tail.test(new URL(request.url).pathname);
 }
 
 describe('WebhookChannel.rotateSecret', () => {
@@ -109,4 +120,47 @@ describe('WebhookChannel.rotateSecret', () => {
     expect(verdicts.every(Boolean)).toBe(true);
     expect(signedWithOld()).toBe(true);
   }, 30_000);
+
+  it('a stop during a rotation undoes it first: no subscription and no state file outlive the channel', async () => {
+    const sandbox = await busySandbox();
+    const http = createAxiosTransport();
+    cleanups.push(() => http.close());
+    // The handler never accepts the test delivery: the rotation tries again every second, for up to 30 s.
+    const refusedTests: Transport = async (request) =>
+      isSubscriptionRequest(request, 'POST', /\/subscriptions\/[^/]+\/test$/)
+        ? { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ delivery_id: 'del_refused', http_status: 500, duration_ms: 1, ok: false }) }
+        : http(request);
+    const { channel, client, stateDir } = await startChannel(sandbox, refusedTests);
+    const rotation = channel.rotateSecret().catch((error: unknown) => error);
+    await vi.waitFor(async () => expect(await subscriptionIds(client)).toHaveLength(2), { timeout: 10_000, interval: 50 });
+
+    const stoppedAt = performance.now();
+    await channel.close({ deleteSubscription: true });
+    expect(performance.now() - stoppedAt, 'the rotation was cut short, not waited out').toBeLessThan(5_000);
+    expect(await rotation).toBeInstanceOf(StoppedError);
+    expect(await subscriptionIds(client)).toEqual([]);
+    await expect(readFile(join(stateDir, 'subscription.json'))).rejects.toMatchObject({ code: 'ENOENT' });
+  }, 60_000);
+
+  it('after a rotation that could not delete the old subscription, the next one deletes it first: no orphan', async () => {
+    const sandbox = await busySandbox();
+    const http = createAxiosTransport();
+    cleanups.push(() => http.close());
+    let refuseDeletes = false;
+    const deletesRefused: Transport = async (request) =>
+      refuseDeletes && isSubscriptionRequest(request, 'DELETE', /\/subscriptions\/[^/]+$/)
+        ? { status: 403, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: { code: 'forbidden', message: 'the key lacks webhooks:write' } }) }
+        : http(request);
+    const { channel, client } = await startChannel(sandbox, deletesRefused);
+    const first = channel.subscriptionId!;
+    refuseDeletes = true;
+    await expect(channel.rotateSecret()).rejects.toBeInstanceOf(ScopeError);
+    expect(await subscriptionIds(client)).toHaveLength(2);
+    refuseDeletes = false;
+
+    expect(await channel.rotateSecret()).toBe(true);
+    const ids = await subscriptionIds(client);
+    expect(ids).toEqual([channel.subscriptionId]);
+    expect(ids).not.toContain(first);
+  }, 60_000);
 });
