@@ -108,7 +108,7 @@ export class WebhookChannel {
   /**
    * A new signing secret with no gap (secret-rotation.ts): a second subscription, both
    * secrets accepted, a test delivery through the receiver, the old one deleted. One at a
-   * time; false when one was already under way.
+   * time; false when one was already under way or the channel is closing.
    */
   async rotateSecret(): Promise<boolean> {
     if (this.rotating || this.closing.signal.aborted || !this.saved) return false;
