@@ -50,7 +50,7 @@ export class WebhookChannel {
    * that outlives close() writes the state file back, naming a deleted subscription.
    */
   private checking: Promise<void> | undefined;
-  private rotating: Promise<unknown> | undefined;
+  private rotating: Promise<void> | undefined;
   /** Aborted by close(): a rotation's waits end, and the rotation is undone. */
   private readonly closing = new AbortController();
   /** While a rotation waits for its new secret (WebhookIntake's `secretArriving`). */

@@ -61,6 +61,8 @@ export class NdjsonFileStorage implements EventStorage {
   readonly guarantee = 'exactly-once' as const;
   readonly description: string;
   private readonly statePath: string;
+  /** The events file, absolute: what the checkpoint records as its output (checkpoint-owner.ts). */
+  private readonly output: string;
   private file: FileHandle | undefined;
   private lock: StateLock | undefined;
   private size = 0;
@@ -72,6 +74,7 @@ export class NdjsonFileStorage implements EventStorage {
   constructor(private readonly options: NdjsonFileStorageOptions) {
     this.description = options.path;
     this.statePath = join(options.stateDir, 'checkpoint.json');
+    this.output = resolve(options.path);
   }
 
   async open(): Promise<CommittedState> {
@@ -159,7 +162,7 @@ export class NdjsonFileStorage implements EventStorage {
       if (createdMs < watermarkMs) this.recent.delete(id);
       else scanFrom = Math.min(scanFrom, offset);
     }
-    const state: StateFile = { version: 2, watermark, scanFrom, output: resolve(this.options.path), ...(fingerprint ? { fingerprint } : {}) };
+    const state: StateFile = { version: 2, watermark, scanFrom, output: this.output, ...(fingerprint ? { fingerprint } : {}) };
     try {
       await replaceFileAtomically(this.statePath, JSON.stringify(state));
     } catch (error) {
@@ -196,7 +199,7 @@ export class NdjsonFileStorage implements EventStorage {
   private checkOutput(state: StateFile): void {
     // One without `output` and without `scanFrom` was written by the storage of stdout or a forward URL.
     const recorded = state.output ?? (typeof state.scanFrom === 'number' ? undefined : 'stdout or a forward URL');
-    refuseOthersCheckpoint(this.options.stateDir, recorded, resolve(this.options.path));
+    refuseOthersCheckpoint(this.options.stateDir, recorded, this.output);
   }
 
   /** Cuts off a last line a crash left half-written; returns the file's length. */
