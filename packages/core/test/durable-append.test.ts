@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { appendDurably, SYNC_ON_LOOP_MS, SyncPace } from '../src/node/durable-append.js';
+import { appendDurably, SYNC_ON_LOOP_MS, SyncPace, type Durability } from '../src/node/durable-append.js';
 
 describe('SyncPace', () => {
   it('sends the first fdatasync to the threadpool, then keeps them on the loop while they are quick', () => {
@@ -41,7 +41,7 @@ describe('SyncPace', () => {
 describe('appendDurably', () => {
   afterEach(() => vi.restoreAllMocks());
 
-  it('appends every byte, and makes the fdatasync on the loop or the threadpool by how long the last ones took', async () => {
+  it('appends every byte; a webhook batch\'s fdatasync is made on the loop or the threadpool by how long the last ones took, a page\'s on the threadpool', async () => {
     const path = join(await mkdtemp(join(tmpdir(), 'eventsync-durable-append-')), 'out.ndjson');
     const file = await open(path, 'a');
     const threadpool = vi.spyOn(file, 'datasync');
@@ -51,10 +51,11 @@ describe('appendDurably', () => {
     vi.spyOn(performance, 'now').mockImplementation(() => (clock += syncMs / 2));
     try {
       const lines: string[] = [];
+      let mode: Durability = 'loop-when-quick';
       const append = async (): Promise<void> => {
         const line = `{"n":${lines.length}}\n`;
         lines.push(line);
-        await appendDurably(file, Buffer.from(line), true);
+        await appendDurably(file, Buffer.from(line), mode);
       };
       await append();
       expect(threadpool).toHaveBeenCalledTimes(1); // nothing measured yet
@@ -67,6 +68,17 @@ describe('appendDurably', () => {
       await append();
       await append();
       expect(threadpool).toHaveBeenCalledTimes(3);
+
+      // A page of the feed leaves the loop free for the next page, however quick the device.
+      syncMs = 0.2;
+      for (let commit = 0; commit < 20; commit++) await append();
+      const calls = threadpool.mock.calls.length;
+      await append();
+      expect(threadpool).toHaveBeenCalledTimes(calls); // quick again: back on the loop
+      mode = 'threadpool';
+      await append();
+      await append();
+      expect(threadpool).toHaveBeenCalledTimes(calls + 2);
       expect(await readFile(path, 'utf8')).toBe(lines.join(''));
     } finally {
       await file.close();

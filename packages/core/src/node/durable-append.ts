@@ -9,11 +9,17 @@
  *   larger one (a backfill's page over WRITE_ON_LOOP_BYTES) goes to the threadpool so that
  *   it does not hold the loop.
  * - An fdatasync waits on the device, for 0.1-0.3 ms on a local SSD and for many
- *   milliseconds on a network volume. It is made here while the file's recent fdatasyncs
- *   took under SYNC_ON_LOOP_MS (SyncPace below), so the loop stops for no longer than a
- *   garbage collection does; once they take longer, it goes to the threadpool. Answering
- *   webhooks after an fdatasync made here gave 1.25x the deliveries a second of the
- *   threadpool's, at a lower p99 (bench/webhook-receiver.ts).
+ *   milliseconds on a network volume. Where it is made is the caller's choice
+ *   (`Durability`), since it depends on what else the loop has to do meanwhile:
+ *   - A webhook batch (`loop-when-quick`): the loop's other work is small, and the two
+ *     wake-ups were most of a commit's latency. The fdatasync is made here while the file's
+ *     recent ones took under SYNC_ON_LOOP_MS (SyncPace below), so the loop stops for no
+ *     longer than a garbage collection does; once they take longer, on the threadpool.
+ *     Answering webhooks after an fdatasync made here gave 1.2-1.3x the deliveries a second
+ *     of the threadpool's, at a lower p99 (bench/webhook-receiver.ts).
+ *   - A page of the feed (`threadpool`): the next page's answer arrives meanwhile, and a
+ *     backfill is bound by the loop's CPU, so the loop parses it while the device works. The
+ *     same fdatasync made on the loop made a 250k-event drain 12% slower.
  *
  * A write may take only part of the bytes (a disk filling up), so it goes on until all are
  * in. What fails is thrown as it came (an errno); the caller cuts the file back.
@@ -49,20 +55,23 @@ export class SyncPace {
 
 const paces = new WeakMap<FileHandle, SyncPace>();
 
-export async function appendDurably(file: FileHandle, bytes: Uint8Array, durable: boolean): Promise<void> {
+/** Whether and where a commit's fdatasync is made (see the top of this file). */
+export type Durability = 'none' | 'threadpool' | 'loop-when-quick';
+
+export async function appendDurably(file: FileHandle, bytes: Uint8Array, durability: Durability): Promise<void> {
   if (bytes.length <= WRITE_ON_LOOP_BYTES) {
     for (let written = 0; written < bytes.length; ) written += writeSync(file.fd, bytes, written, bytes.length - written);
   } else {
     for (let written = 0; written < bytes.length; ) written += (await file.write(bytes, written, bytes.length - written)).bytesWritten;
   }
-  if (durable) await datasync(file);
+  if (durability !== 'none') await datasync(file, durability === 'loop-when-quick');
 }
 
-async function datasync(file: FileHandle): Promise<void> {
+async function datasync(file: FileHandle, mayBlockLoop: boolean): Promise<void> {
   let pace = paces.get(file);
   if (!pace) paces.set(file, (pace = new SyncPace()));
   const startedAt = performance.now();
-  if (pace.onLoop) fdatasyncSync(file.fd);
+  if (mayBlockLoop && pace.onLoop) fdatasyncSync(file.fd);
   else await file.datasync();
   pace.record(performance.now() - startedAt);
 }

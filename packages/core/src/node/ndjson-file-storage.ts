@@ -23,7 +23,7 @@ import { StorageError } from '../errors.js';
 import type { CommittedState, EventStorage, StoredEvent } from '../storage.js';
 import { replaceFileAtomically } from './atomic-file.js';
 import { refuseOthersCheckpoint } from './checkpoint-owner.js';
-import { appendDurably } from './durable-append.js';
+import { appendDurably, type Durability } from './durable-append.js';
 import { NdjsonEncoder } from './ndjson-encoder.js';
 import { readNdjsonLines } from './ndjson-lines.js';
 import { acquireLock, type StateLock } from './writer-lock.js';
@@ -143,7 +143,7 @@ export class NdjsonFileStorage implements EventStorage {
     const starts: number[] = [];
     const bytes = this.encoder.encode(events.map(({ event }) => event), starts);
     try {
-      await appendDurably(file, bytes, this.options.durable ?? true);
+      await appendDurably(file, bytes, durability(events, this.options.durable ?? true));
     } catch (error) {
       await file.truncate(this.size).catch(() => undefined);
       throw storageError(this.options.path, 'write events to', error);
@@ -227,4 +227,10 @@ export class NdjsonFileStorage implements EventStorage {
     if (end < size) await file.truncate(end);
     return end;
   }
+}
+
+/** Webhook batches may make their fdatasync on the loop's thread; pages leave it free for the next page (durable-append.ts). */
+function durability(events: readonly StoredEvent[], durable: boolean): Durability {
+  if (!durable) return 'none';
+  return events.every(({ channel }) => channel === 'webhook') ? 'loop-when-quick' : 'threadpool';
 }

@@ -55,7 +55,9 @@ export class SeenJournal {
     const file = this.opened();
     const bytes = Buffer.from(entries.map((entry) => `${JSON.stringify(entry)}\n`).join(''));
     try {
-      await appendDurably(file, bytes, true);
+      // A commit that left the watermark where it was: a webhook batch or a tail's few events.
+      // A backfill's pages move the watermark and replace the checkpoint file instead.
+      await appendDurably(file, bytes, 'loop-when-quick');
     } catch (error) {
       await file.truncate(this.size).catch(() => undefined);
       throw storageError(this.path, 'write the checkpoint journal', error);
