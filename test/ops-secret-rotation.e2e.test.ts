@@ -4,8 +4,9 @@
  * rotate` for a handler someone else runs.
  */
 import http from 'node:http';
-import { readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createVerifier, PRESETS } from '@eventsync/core';
 import { createNodeClient } from '@eventsync/core/node';
@@ -76,6 +77,34 @@ describe('secret rotation', () => {
     expect(result.stderr.match(/secret rotation done/g)?.length).toBeGreaterThanOrEqual(3);
     expect(result.stderr).not.toMatch(/whsec_/);
   }, 120_000);
+
+  it('SIGHUPs from the moment the state lock exists until exit never end sync --listen: it stops with code 0 and deletes its subscription', async () => {
+    const sandbox = await steadySandbox();
+    const dir = await tempDir('ops-hangups');
+    const env = { EVENTSYNC_BASE_URL: sandbox.url, EVENTSYNC_API_KEY: sandbox.apiKey };
+    const sync = startCli(['sync', '--listen', '0', '--health-interval', '500ms', '--poll-interval', '1s', '--no-status', '--rate-limit', UNLIMITED, '--data-dir', dir], env);
+    cleanups.push(() => sync.kill('SIGKILL'));
+    // `subscriptions rotate` signals whoever holds this lock: from then on, a SIGHUP may come at any moment.
+    await waitFor('the state lock', () => access(join(dir, 'state', 'lock')).then(() => true, () => false), 20_000, 2);
+    let hangingUp = true;
+    const hangUps = (async () => {
+      while (hangingUp && sync.exitCode === null && sync.signalCode === null) {
+        sync.kill('SIGHUP');
+        await sleep(25);
+      }
+    })();
+    await waitFor('a rotation', () => {
+      if (sync.exitCode !== null || sync.signalCode !== null) throw new Error(`the sync ended (${sync.signalCode ?? sync.exitCode}) while starting: ${sync.stderrSoFar()}`);
+      return /secret rotation done/.test(sync.stderrSoFar());
+    }, 30_000);
+    sync.kill('SIGTERM');
+    const result = await sync.result;
+    hangingUp = false;
+    await hangUps;
+    expect(result.signal, result.stderr).toBeNull();
+    expect(result.code, result.stderr).toBe(0);
+    expect((await createNodeClient({ baseUrl: sandbox.url, apiKey: sandbox.apiKey }).subscriptions.list()).data).toEqual([]);
+  }, 60_000);
 
   it('subscriptions rotate <id> for another handler: prints the new secret, waits until the handler accepts it, then deletes the old subscription', async () => {
     const sandbox = await steadySandbox();

@@ -28,8 +28,9 @@ export interface WebhookChannelOptions {
   readonly description: string;
   /**
    * Subscriptions left for this connection by another process (a worker that died or handed
-   * the connection over): deleted before ours is made, so deliveries do not go on to an
-   * address nobody reads. Polling covers what they carried meanwhile.
+   * the connection over): deleted at start, so deliveries do not go on to an address nobody
+   * reads. Polling covers what they carried meanwhile. Eventsync's own subscriptions to this
+   * channel's URL other than the saved one are deleted too, without asking (isOrphan).
    */
   readonly isLeftover?: (subscription: Subscription) => boolean;
   readonly stateDir: string;
@@ -210,6 +211,7 @@ export class WebhookChannel {
         this.saved = saved;
         if (!existing.active) await subscriptions.enable(saved.id);
         this.options.log(`reusing webhook subscription ${saved.id} left by an earlier run`);
+        await this.deleteLeftovers();
         return;
       }
     } else if (saved) {
@@ -234,12 +236,26 @@ export class WebhookChannel {
 
   private async deleteLeftovers(): Promise<void> {
     const { isLeftover, client, log } = this.options;
-    if (!isLeftover) return;
     for await (const subscription of client.subscriptions.iterate()) {
-      if (subscription.id === this.saved?.id || !isLeftover(subscription)) continue;
-      await client.subscriptions.delete(subscription.id);
-      log(`deleted webhook subscription ${subscription.id}: it delivered to ${subscription.url}, which no longer syncs this connection`);
+      if (subscription.id === this.saved?.id) continue;
+      if (this.isOrphan(subscription)) {
+        await client.subscriptions.delete(subscription.id);
+        log(`deleted webhook subscription ${subscription.id}: an earlier run created it for ${subscription.url} and stopped before saving it`);
+      } else if (isLeftover?.(subscription)) {
+        await client.subscriptions.delete(subscription.id);
+        log(`deleted webhook subscription ${subscription.id}: it delivered to ${subscription.url}, which no longer syncs this connection`);
+      }
     }
+  }
+
+  /**
+   * Eventsync's subscription to this very URL, yet not the one saved: a run (or a rotation)
+   * that ended between the create request and saving its answer. Only one process listens on
+   * an address and holds this state directory (the state lock), so it is this channel's own,
+   * and its secret was never kept: every delivery it makes would be refused.
+   */
+  private isOrphan(subscription: Subscription): boolean {
+    return subscription.managed_by === 'eventsync' && subscription.url === this.url;
   }
 
   private async create(): Promise<void> {

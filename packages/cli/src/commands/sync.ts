@@ -190,6 +190,7 @@ async function shutDown(run: Run, stderr: NodeJS.WritableStream): Promise<void> 
     stderr.write(`eventsync: could not delete the webhook subscription: ${error instanceof Error ? error.message : String(error)}\n`);
   });
   await run.stateLock?.release();
+  run.ops?.releaseSignals();
   await run.storage?.close();
   run.client?.close();
   await run.sandbox?.stop();

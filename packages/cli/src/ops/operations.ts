@@ -55,6 +55,9 @@ export class Operations {
   private audit: DeliveryFailureAudit | undefined;
   private rotationTimer: ReturnType<typeof setInterval> | undefined;
   private hangUpListener: (() => void) | undefined;
+  /** A SIGHUP came before start(): it is acted on once the sync runs. */
+  private hangUpWaiting = false;
+  private stopped = false;
 
   /**
    * Builds the observers the flags ask for. prom-client is loaded only with --metrics-port: a
@@ -107,6 +110,7 @@ export class Operations {
         onProblem: options.log,
       });
     }
+    this.catchHangUps();
   }
 
   /** For createNodeClient: every attempt observed; after a 401, the key file read once more. */
@@ -185,12 +189,14 @@ export class Operations {
       this.alerter.start();
     }
     this.keyWatch?.start();
-    this.startRotations(running.webhooks);
+    this.startTimedRotations(running.webhooks);
+    if (this.hangUpWaiting) this.onHangUp();
   }
 
+  /** Ends what start() began. SIGHUP stays caught until releaseSignals(). */
   async stop(): Promise<void> {
     this.running = undefined;
-    if (this.hangUpListener) (this.options.signals ?? process).off('SIGHUP', this.hangUpListener);
+    this.stopped = true;
     clearInterval(this.rotationTimer);
     this.keyWatch?.stop();
     this.audit?.stop();
@@ -204,29 +210,53 @@ export class Operations {
   }
 
   /**
-   * SIGHUP is what a daemon is sent to re-read what it holds: the key file, and (with
-   * --listen) a new signing secret. Without either, SIGHUP keeps its default (the process ends).
+   * Gives SIGHUP back its default. Call it last, once the state lock is released:
+   * `subscriptions rotate` finds this process by that lock and may signal it until then.
    */
-  private startRotations(webhooks: WebhookChannel | undefined): void {
+  releaseSignals(): void {
+    if (this.hangUpListener) (this.options.signals ?? process).off('SIGHUP', this.hangUpListener);
+    this.hangUpListener = undefined;
+  }
+
+  /**
+   * SIGHUP is what a daemon is sent to re-read what it holds: the key file, and (with
+   * --listen) a new signing secret. Without either, SIGHUP keeps its default (the process
+   * ends). With one, it is caught from here on, start-up and shutdown included: its default
+   * would end the sync half-started or half-stopped, leaving its subscription behind.
+   */
+  private catchHangUps(): void {
+    if (!this.options.listening && !this.keyWatch) return;
+    this.hangUpListener = () => this.onHangUp();
+    (this.options.signals ?? process).on('SIGHUP', this.hangUpListener);
+  }
+
+  private onHangUp(): void {
     const { log } = this.options;
-    const rotate = (why: string): void => {
-      if (!webhooks) return;
-      log(`${why}: rotating the webhook signing secret`);
-      webhooks.rotateSecret().then(
-        (started) => log(started ? `secret rotation done: subscription ${webhooks.subscriptionId ?? ''} and its new secret are in use` : 'a secret rotation is already under way'),
-        (error: unknown) => log(`secret rotation failed: ${error instanceof Error ? error.message : String(error)}`),
-      );
-    };
-    if (webhooks || this.keyWatch) {
-      this.hangUpListener = () => {
-        this.keyWatch?.check();
-        rotate('SIGHUP');
-      };
-      (this.options.signals ?? process).on('SIGHUP', this.hangUpListener);
+    if (this.stopped) return log('SIGHUP while stopping: nothing to rotate or re-read');
+    if (!this.running) {
+      if (!this.hangUpWaiting) log('SIGHUP during start-up: acted on once the sync is running');
+      this.hangUpWaiting = true;
+      return;
     }
+    this.hangUpWaiting = false;
+    this.keyWatch?.check();
+    this.rotate(this.running.webhooks, 'SIGHUP');
+  }
+
+  private rotate(webhooks: WebhookChannel | undefined, why: string): void {
+    const { log } = this.options;
+    if (!webhooks) return;
+    log(`${why}: rotating the webhook signing secret`);
+    webhooks.rotateSecret().then(
+      (started) => log(started ? `secret rotation done: subscription ${webhooks.subscriptionId ?? ''} and its new secret are in use` : 'no rotation started: one is under way, or the sync is stopping'),
+      (error: unknown) => log(`secret rotation failed: ${error instanceof Error ? error.message : String(error)}`),
+    );
+  }
+
+  private startTimedRotations(webhooks: WebhookChannel | undefined): void {
     const every = this.options.settings.rotateSecretEveryMs;
     if (webhooks && every !== undefined) {
-      this.rotationTimer = setInterval(() => rotate('--rotate-secret-every'), every);
+      this.rotationTimer = setInterval(() => this.rotate(webhooks, '--rotate-secret-every'), every);
       this.rotationTimer.unref();
     }
   }
