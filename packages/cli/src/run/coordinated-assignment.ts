@@ -35,10 +35,14 @@ export interface CoordinatedAssignmentOptions {
 
 export class CoordinatedAssignment {
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** From stop(): nothing more is claimed, while ticks go on renewing what is held. */
   private stopped = false;
+  /** Once every connection has stopped: no more ticks. */
+  private ended = false;
   private ticking: Promise<void> = Promise.resolve();
   /** Leases whose connection is being stopped before release: not counted as held, not claimed again. */
   private readonly handingBack = new Set<string>();
+  private readonly handBacks = new Set<Promise<void>>();
   private readonly reportedErrors = new Map<string, string | null>();
   private lastShare: string | undefined;
 
@@ -68,18 +72,30 @@ export class CoordinatedAssignment {
     return assignment;
   }
 
-  /** Stops every connection, then hands every lease back at once, so the others need not wait out the TTL. */
+  /**
+   * Stops every connection, then hands every lease back at once, so the others need not wait
+   * out the TTL. The leases are renewed until then: a connection saving its page in hand for
+   * longer than the TTL would otherwise be taken over before it has stopped.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
-    await this.ticking;
-    await this.options.runners.stopAll();
-    await this.leases.close();
-    await this.pool.end();
+    try {
+      await this.options.runners.stopAll();
+    } finally {
+      this.ended = true;
+      clearTimeout(this.timer);
+      await this.ticking;
+      await Promise.allSettled([...this.handBacks]);
+      try {
+        await this.leases.close();
+      } finally {
+        await this.pool.end();
+      }
+    }
   }
 
   private schedule(delayMs: number): void {
-    if (this.stopped) return;
+    if (this.ended) return;
     this.timer = setTimeout(() => {
       this.ticking = this.tick()
         .catch((error: unknown) => this.options.log(`the coordinator could not be reached (${error instanceof Error ? error.message : String(error)}); trying again`))
@@ -123,11 +139,15 @@ export class CoordinatedAssignment {
 
   private handBack(lease: Lease): void {
     this.handingBack.add(lease.connection);
-    void this.options.runners
+    const handBack = this.options.runners
       .stop(lease.connection)
       .then(() => this.leases.release(lease))
       .catch((error: unknown) => this.options.log(`${lease.connection}: could not hand its lease back (${String(error)}); it expires by itself`))
-      .finally(() => this.handingBack.delete(lease.connection));
+      .finally(() => {
+        this.handingBack.delete(lease.connection);
+        this.handBacks.delete(handBack);
+      });
+    this.handBacks.add(handBack);
   }
 
   /** The last error of each connection, in its lease row, for `eventsync status` on any machine. */
