@@ -29,10 +29,16 @@ export interface WebhookChannelOptions {
   /**
    * Subscriptions left for this connection by another process (a worker that died or handed
    * the connection over): deleted at start, so deliveries do not go on to an address nobody
-   * reads. Polling covers what they carried meanwhile. Eventsync's own subscriptions to this
-   * channel's URL other than the saved one are deleted too, without asking (isOrphan).
+   * reads. Polling covers what they carried meanwhile.
    */
   readonly isLeftover?: (subscription: Subscription) => boolean;
+  /**
+   * Nothing else delivers to this channel's URL (`sync`: it listens on the address and holds
+   * the state directory's lock), so eventsync's subscriptions to it other than the saved one
+   * are this channel's own, left by a crash between a create and its save: deleted at start
+   * (isOrphan). `run` leaves it off: its workers may share one public address.
+   */
+  readonly ownsUrl?: boolean;
   readonly stateDir: string;
   readonly types: readonly string[];
   readonly healthIntervalMs: number;
@@ -249,13 +255,12 @@ export class WebhookChannel {
   }
 
   /**
-   * Eventsync's subscription to this very URL, yet not the one saved: a run (or a rotation)
-   * that ended between the create request and saving its answer. Only one process listens on
-   * an address and holds this state directory (the state lock), so it is this channel's own,
-   * and its secret was never kept: every delivery it makes would be refused.
+   * Eventsync's subscription to this very URL, yet not the one saved, when the channel owns
+   * its URL: a run (or a rotation) that ended between the create request and saving its
+   * answer. Its secret was never kept, so every delivery it makes would be refused.
    */
   private isOrphan(subscription: Subscription): boolean {
-    return subscription.managed_by === 'eventsync' && subscription.url === this.url;
+    return this.options.ownsUrl === true && subscription.managed_by === 'eventsync' && subscription.url === this.url;
   }
 
   private async create(): Promise<void> {

@@ -24,7 +24,7 @@ const PUBLIC_URL = 'http://127.0.0.1:9/webhooks';
 /** The process "dies" right after the API answered its create request: the answer is never seen. */
 class Crash extends Error {}
 
-async function setup() {
+async function setup(ownsUrl = true) {
   const sandbox = await startSandbox({ seed: 63, policies: false });
   cleanups.push(() => sandbox.stop());
   const dir = await mkdtemp(join(tmpdir(), 'eventsync-channel-leftovers-'));
@@ -51,6 +51,8 @@ async function setup() {
       // A fixed address, as a daemon's is: the runs below are on the same one.
       publicUrl: PUBLIC_URL,
       description: 'leftovers test',
+      // As `sync` says: nothing else delivers to this address.
+      ownsUrl,
       stateDir: join(dir, 'state'),
       types: [],
       healthIntervalMs: 60_000,
@@ -97,5 +99,15 @@ describe('WebhookChannel.start after a run that did not save its subscription', 
     cleanups.push(() => second.close({ deleteSubscription: true }));
     expect(second.subscriptionId).toBe(saved);
     expect((await subscriptionIds(client)).sort()).toEqual([saved, someoneElses.id].sort());
+  });
+
+  it('leaves them alone when the channel does not own its URL, as under `run`', async () => {
+    const { client, start, crash } = await setup(false);
+    crash(true);
+    await expect(start()).rejects.toThrow('ended before saving');
+    crash(false);
+    const channel = await start();
+    cleanups.push(() => channel.close({ deleteSubscription: true }));
+    expect(await subscriptionIds(client)).toHaveLength(2);
   });
 });

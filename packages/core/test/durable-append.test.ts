@@ -7,6 +7,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+
+// The fdatasync made on the loop's thread, counted: a branch that skipped it would lose data silently.
+const onLoop = vi.hoisted(() => ({ calls: 0 }));
+vi.mock('node:fs', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs')>();
+  return {
+    ...fs,
+    fdatasyncSync: (fd: number) => {
+      onLoop.calls++;
+      fs.fdatasyncSync(fd);
+    },
+  };
+});
+
 import { appendDurably, SYNC_ON_LOOP_MS, SyncPace, type Durability } from '../src/node/durable-append.js';
 
 describe('SyncPace', () => {
@@ -62,6 +76,7 @@ describe('appendDurably', () => {
       await append();
       await append();
       expect(threadpool).toHaveBeenCalledTimes(1); // quick: made on the loop
+      expect(onLoop.calls).toBe(2);
 
       syncMs = 25;
       await append(); // decided before it was measured: still on the loop
@@ -79,6 +94,7 @@ describe('appendDurably', () => {
       await append();
       await append();
       expect(threadpool).toHaveBeenCalledTimes(calls + 2);
+      expect(onLoop.calls + threadpool.mock.calls.length).toBe(lines.length); // one fdatasync per append, wherever made
       expect(await readFile(path, 'utf8')).toBe(lines.join(''));
     } finally {
       await file.close();

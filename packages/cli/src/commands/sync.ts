@@ -98,6 +98,7 @@ export async function runSync(flags: SyncFlags, io: SyncIO): Promise<void> {
             onProcessError: (error) => log(`a verified delivery could not be written (polling will fetch it): ${String(error)}`),
           }),
         description: 'eventsync sync --listen',
+        ownsUrl: true,
         ...(flags.publicUrl ? { publicUrl: flags.publicUrl } : {}),
         stateDir,
         types: settings.types,
@@ -190,7 +191,6 @@ async function shutDown(run: Run, stderr: NodeJS.WritableStream): Promise<void> 
     stderr.write(`eventsync: could not delete the webhook subscription: ${error instanceof Error ? error.message : String(error)}\n`);
   });
   await run.stateLock?.release();
-  run.ops?.releaseSignals();
   await run.storage?.close();
   run.client?.close();
   await run.sandbox?.stop();

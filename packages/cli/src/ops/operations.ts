@@ -54,7 +54,6 @@ export class Operations {
   private alerter: Alerter | undefined;
   private audit: DeliveryFailureAudit | undefined;
   private rotationTimer: ReturnType<typeof setInterval> | undefined;
-  private hangUpListener: (() => void) | undefined;
   /** A SIGHUP came before start(): it is acted on once the sync runs. */
   private hangUpWaiting = false;
   private stopped = false;
@@ -193,7 +192,11 @@ export class Operations {
     if (this.hangUpWaiting) this.onHangUp();
   }
 
-  /** Ends what start() began. SIGHUP stays caught until releaseSignals(). */
+  /**
+   * Ends what start() began. SIGHUP stays caught until the process exits: `subscriptions
+   * rotate` may signal it until its state lock is gone, and a signal listener does not keep
+   * the process alive.
+   */
   async stop(): Promise<void> {
     this.running = undefined;
     this.stopped = true;
@@ -210,15 +213,6 @@ export class Operations {
   }
 
   /**
-   * Gives SIGHUP back its default. Call it last, once the state lock is released:
-   * `subscriptions rotate` finds this process by that lock and may signal it until then.
-   */
-  releaseSignals(): void {
-    if (this.hangUpListener) (this.options.signals ?? process).off('SIGHUP', this.hangUpListener);
-    this.hangUpListener = undefined;
-  }
-
-  /**
    * SIGHUP is what a daemon is sent to re-read what it holds: the key file, and (with
    * --listen) a new signing secret. Without either, SIGHUP keeps its default (the process
    * ends). With one, it is caught from here on, start-up and shutdown included: its default
@@ -226,8 +220,7 @@ export class Operations {
    */
   private catchHangUps(): void {
     if (!this.options.listening && !this.keyWatch) return;
-    this.hangUpListener = () => this.onHangUp();
-    (this.options.signals ?? process).on('SIGHUP', this.hangUpListener);
+    (this.options.signals ?? process).on('SIGHUP', () => this.onHangUp());
   }
 
   private onHangUp(): void {

@@ -131,6 +131,9 @@ export class CoordinatedAssignment {
     // A runner left over from an earlier lease on this connection would write under the old epoch.
     const earlier = this.options.runners.get(lease.connection);
     const start = (): void => {
+      // A stop that came while the lease was being claimed: stopAll() has its list already, so
+      // nothing is started; leases.close() hands the lease back with the rest.
+      if (this.stopped) return;
       this.options.runners.start(connection, { postgres: { pool: this.pool, fence: this.leases.fence(lease) } });
     };
     if (earlier) void this.options.runners.abandon(lease.connection).then(start);

@@ -14,7 +14,9 @@
  *   - A webhook batch (`loop-when-quick`): the loop's other work is small, and the two
  *     wake-ups were most of a commit's latency. The fdatasync is made here while the file's
  *     recent ones took under SYNC_ON_LOOP_MS (SyncPace below), so the loop stops for no
- *     longer than a garbage collection does; once they take longer, on the threadpool.
+ *     longer than a garbage collection does; once they take longer, on the threadpool. The
+ *     pace is learnt after the fact: a device that stalls without warning (a network volume
+ *     failing over) holds the loop for as long as that one call takes, then loses it.
  *     Answering webhooks after an fdatasync made here gave 1.2-1.3x the deliveries a second
  *     of the threadpool's, at a lower p99 (bench/webhook-receiver.ts).
  *   - A page of the feed (`threadpool`): the next page's answer arrives meanwhile, and a
