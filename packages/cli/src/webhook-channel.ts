@@ -244,13 +244,14 @@ export class WebhookChannel {
     const { isLeftover, client, log } = this.options;
     for await (const subscription of client.subscriptions.iterate()) {
       if (subscription.id === this.saved?.id) continue;
-      if (this.isOrphan(subscription)) {
-        await client.subscriptions.delete(subscription.id);
-        log(`deleted webhook subscription ${subscription.id}: an earlier run created it for ${subscription.url} and stopped before saving it`);
-      } else if (isLeftover?.(subscription)) {
-        await client.subscriptions.delete(subscription.id);
-        log(`deleted webhook subscription ${subscription.id}: it delivered to ${subscription.url}, which no longer syncs this connection`);
-      }
+      const why = this.isOrphan(subscription)
+        ? `an earlier run created it for ${subscription.url} and stopped before saving it`
+        : isLeftover?.(subscription)
+          ? `it delivered to ${subscription.url}, which no longer syncs this connection`
+          : undefined;
+      if (why === undefined) continue;
+      await client.subscriptions.delete(subscription.id);
+      log(`deleted webhook subscription ${subscription.id}: ${why}`);
     }
   }
 

@@ -40,9 +40,8 @@ export class CoordinatedAssignment {
   /** Once every connection has stopped: no more ticks. */
   private ended = false;
   private ticking: Promise<void> = Promise.resolve();
-  /** Leases whose connection is being stopped before release: not counted as held, not claimed again. */
-  private readonly handingBack = new Set<string>();
-  private readonly handBacks = new Set<Promise<void>>();
+  /** Leases whose connection is being stopped before release, by connection: not counted as held, not claimed again; stop() waits for them. */
+  private readonly handingBack = new Map<string, Promise<void>>();
   private readonly reportedErrors = new Map<string, string | null>();
   private lastShare: string | undefined;
 
@@ -85,7 +84,7 @@ export class CoordinatedAssignment {
       this.ended = true;
       clearTimeout(this.timer);
       await this.ticking;
-      await Promise.allSettled([...this.handBacks]);
+      await Promise.allSettled([...this.handingBack.values()]);
       try {
         await this.leases.close();
       } finally {
@@ -141,16 +140,12 @@ export class CoordinatedAssignment {
   }
 
   private handBack(lease: Lease): void {
-    this.handingBack.add(lease.connection);
     const handBack = this.options.runners
       .stop(lease.connection)
       .then(() => this.leases.release(lease))
       .catch((error: unknown) => this.options.log(`${lease.connection}: could not hand its lease back (${String(error)}); it expires by itself`))
-      .finally(() => {
-        this.handingBack.delete(lease.connection);
-        this.handBacks.delete(handBack);
-      });
-    this.handBacks.add(handBack);
+      .finally(() => this.handingBack.delete(lease.connection));
+    this.handingBack.set(lease.connection, handBack);
   }
 
   /** The last error of each connection, in its lease row, for `eventsync status` on any machine. */
