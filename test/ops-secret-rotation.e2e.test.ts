@@ -78,17 +78,20 @@ describe('secret rotation', () => {
     expect(result.stderr).not.toMatch(/whsec_/);
   }, 120_000);
 
-  it('SIGHUPs from the moment the state lock exists until exit never end sync --listen: it stops with code 0 and deletes its subscription', async () => {
+  it('SIGHUPs while the state lock exists, start-up and shutdown included, never end sync --listen: it stops with code 0 and deletes its subscription', async () => {
     const sandbox = await steadySandbox();
     const dir = await tempDir('ops-hangups');
     const env = { EVENTSYNC_BASE_URL: sandbox.url, EVENTSYNC_API_KEY: sandbox.apiKey };
     const sync = startCli(['sync', '--listen', '0', '--health-interval', '500ms', '--poll-interval', '1s', '--no-status', '--rate-limit', UNLIMITED, '--data-dir', dir], env);
     cleanups.push(() => sync.kill('SIGKILL'));
-    // `subscriptions rotate` signals whoever holds this lock: from then on, a SIGHUP may come at any moment.
-    await waitFor('the state lock', () => access(join(dir, 'state', 'lock')).then(() => true, () => false), 20_000, 2);
+    // `subscriptions rotate` signals whoever holds this lock, so a SIGHUP may come at any moment
+    // while it exists. Not after: once Node tears the process down, no listener can catch one.
+    const lock = join(dir, 'state', 'lock');
+    const locked = (): Promise<boolean> => access(lock).then(() => true, () => false);
+    await waitFor('the state lock', locked, 20_000, 2);
     let hangingUp = true;
     const hangUps = (async () => {
-      while (hangingUp && sync.exitCode === null && sync.signalCode === null) {
+      while (hangingUp && sync.exitCode === null && sync.signalCode === null && (await locked())) {
         sync.kill('SIGHUP');
         await sleep(25);
       }
