@@ -68,4 +68,13 @@ describe('eventsync error messages', () => {
     expect(result.stderr).toContain('"Customer.Created"');
     expect(result.stderr).toContain('customer.created');
   });
+
+  it('a --lease-ttl too short to renew within is refused before anything starts', async () => {
+    const dir = await tempDir('errors');
+    const result = await runCli(['run', '--config', `${dir}/never-read.yaml`, '--coordinator', 'postgres://127.0.0.1:9/eventsync', '--lease-ttl', '300ms']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--lease-ttl must be at least 1s');
+    expect(result.stderr).toContain('got "300ms"');
+    expectNoStack(result);
+  });
 });

@@ -35,7 +35,7 @@ export interface Assignment {
 export async function runRun(flags: RunFlags, io: SyncIO): Promise<void> {
   const startedAt = Date.now();
   const stopRequested = io.stopRequested('stopping every connection after the page in hand is saved');
-  if (flags.leaseTtl !== undefined && flags.coordinator === undefined) throw new UsageError('--lease-ttl goes with --coordinator postgres://...');
+  const leaseTtlMs = parseLeaseTtl(flags);
   const config = await loadRunConfig(flags.config, io.env);
   const slots = parseConcurrency(flags.concurrency);
   const progressEveryMs = parseDuration(flags.progressEvery, '--progress-every');
@@ -53,7 +53,7 @@ export async function runRun(flags: RunFlags, io: SyncIO): Promise<void> {
     }
     const runners = new RunnerSet({ clients, webhooks: routes, healthIntervalMs: config.healthIntervalMs, log }, (connection) => operations.observersFor(connection));
     await ops.start(runners);
-    assignment = flags.coordinator ? await startCoordinated(flags, config, runners, log) : startAll(config, runners, log);
+    assignment = flags.coordinator ? await startCoordinated(flags.coordinator, leaseTtlMs, config, runners, log) : startAll(config, runners, log);
     reporter = new RunProgress({ runners, everyMs: progressEveryMs, log });
     reporter.start();
     await stopRequested;
@@ -78,10 +78,27 @@ function startAll(config: RunConfig, runners: RunnerSet, log: (line: string) => 
   return { stop: () => runners.stopAll() };
 }
 
-async function startCoordinated(flags: RunFlags, config: RunConfig, runners: RunnerSet, log: (line: string) => void): Promise<Assignment> {
-  const ttlMs = flags.leaseTtl === undefined ? undefined : parseDuration(flags.leaseTtl, '--lease-ttl');
+async function startCoordinated(url: string, ttlMs: number | undefined, config: RunConfig, runners: RunnerSet, log: (line: string) => void): Promise<Assignment> {
   const { CoordinatedAssignment } = await import('../run/coordinated-assignment.js');
-  return CoordinatedAssignment.start({ url: flags.coordinator!, config, runners, log, ...(ttlMs === undefined ? {} : { ttlMs }) });
+  return CoordinatedAssignment.start({ url, config, runners, log, ...(ttlMs === undefined ? {} : { ttlMs }) });
+}
+
+/**
+ * The shortest --lease-ttl. A worker renews its leases every fifth of the TTL; a renewal is a
+ * round trip to Postgres after whatever paused the process (a garbage collection, a busy
+ * host), and a TTL that one slow renewal can outlast hands connections from worker to worker
+ * for nothing. The leases library itself takes shorter ones, for tests that race takeovers.
+ */
+const MIN_LEASE_TTL_MS = 1_000;
+
+function parseLeaseTtl(flags: RunFlags): number | undefined {
+  if (flags.leaseTtl === undefined) return undefined;
+  if (flags.coordinator === undefined) throw new UsageError('--lease-ttl goes with --coordinator postgres://...');
+  const ttlMs = parseDuration(flags.leaseTtl, '--lease-ttl');
+  if (ttlMs < MIN_LEASE_TTL_MS) {
+    throw new UsageError(`--lease-ttl must be at least 1s: a worker renews its leases every fifth of it, and one slow renewal must not cost it its connections; got "${flags.leaseTtl}" (default 15s)`);
+  }
+  return ttlMs;
 }
 
 function parseConcurrency(text: string): number {
