@@ -298,6 +298,28 @@ describe('PostgresLeases', () => {
     await quiet.close();
   });
 
+  it('shares out only the connections a worker is configured with or someone holds: rows of connections removed from the configuration do not raise the share', async () => {
+    freshPrefix();
+    const earlier = await worker('earlier', { ttlMs: 60_000 });
+    await earlier.register(['c1', 'c2', 'c3', 'c4', 'retired1', 'retired2', 'retired3', 'retired4']);
+    await earlier.close();
+    // The configuration has lost the retired connections; two workers now share c1..c4.
+    const [a, b] = [await worker('a', { ttlMs: 60_000 }), await worker('b', { ttlMs: 60_000 })];
+    for (const leases of [a, b]) await leases.register(['c1', 'c2', 'c3', 'c4']);
+    const beat = await a.heartbeat();
+    expect(beat).toMatchObject({ liveWorkers: 2, total: 4 });
+    // Eight rows counted would make the share 4: a would take every connection and b none.
+    expect(fairShare(beat.total, beat.liveWorkers)).toBe(2);
+    expect(await a.claim(fairShare(beat.total, beat.liveWorkers), ['c1', 'c2', 'c3', 'c4'])).toHaveLength(2);
+    expect(await b.claim(fairShare(beat.total, beat.liveWorkers), ['c1', 'c2', 'c3', 'c4'])).toHaveLength(2);
+    // A connection only another worker is configured with counts while that worker holds it.
+    const other = await worker('other', { ttlMs: 60_000 });
+    await other.register(['c5']);
+    expect(await a.heartbeat()).toMatchObject({ liveWorkers: 3, total: 4 });
+    expect(await other.claim(1, ['c5'])).toEqual([{ connection: 'c5', epoch: 1 }]);
+    expect(await a.heartbeat()).toMatchObject({ liveWorkers: 3, total: 5 });
+  });
+
   it('keeps last_error of a lease it holds for status, and a claim clears it', async () => {
     freshPrefix();
     const [a, b] = [await worker('a'), await worker('b')];

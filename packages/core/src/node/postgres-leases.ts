@@ -104,7 +104,12 @@ export interface Heartbeat {
   readonly lost: string[];
   /** Workers whose heartbeat has not expired, this one included. */
   readonly liveWorkers: number;
-  /** Lease rows: every connection any worker has registered. */
+  /**
+   * Connections to share among the live workers: those this worker registered, and any other
+   * whose lease is held (another worker's configuration). A row neither, such as a connection
+   * since removed from every configuration, is left out: counted, it would raise every
+   * worker's share and pile connections onto the first workers. Before register(), every row.
+   */
   readonly total: number;
 }
 
@@ -130,6 +135,8 @@ export class PostgresLeases {
   readonly description: string;
   /** What this worker believes it holds: connection -> epoch. */
   private readonly held = new Map<string, number>();
+  /** What register() was given: the connections this worker is configured with. */
+  private readonly registered = new Set<string>();
   private readonly host = hostname();
   private closed = false;
 
@@ -201,6 +208,7 @@ export class PostgresLeases {
       [[...new Set(connections)]],
       'Nothing was registered.',
     );
+    for (const connection of connections) this.registered.add(connection);
   }
 
   /**
@@ -224,8 +232,17 @@ export class PostgresLeases {
        )
        SELECT array(SELECT connection FROM renewed) AS renewed,
               (SELECT count(*) FROM ${this.layout.workers} WHERE worker <> $1 AND expires_at > clock_timestamp())::int + 1 AS live,
-              (SELECT count(*) FROM ${this.layout.leases})::int AS total`,
-      [this.worker, this.host, process.pid, this.ttlMs, mine.map(([connection]) => connection), mine.map(([, epoch]) => epoch)],
+              (SELECT count(*) FROM ${this.layout.leases}
+                WHERE $7::text[] IS NULL OR connection = ANY($7::text[]) OR (owner IS NOT NULL AND expires_at > clock_timestamp()))::int AS total`,
+      [
+        this.worker,
+        this.host,
+        process.pid,
+        this.ttlMs,
+        mine.map(([connection]) => connection),
+        mine.map(([, epoch]) => epoch),
+        this.registered.size === 0 ? null : [...this.registered],
+      ],
       `The leases this worker holds expire ${this.ttlMs} ms after the last heartbeat that got through.`,
     );
     const renewed = new Set(rows[0]!.renewed);
