@@ -57,7 +57,7 @@ export class WebhookChannel {
    * that outlives close() writes the state file back, naming a deleted subscription.
    */
   private checking: Promise<void> | undefined;
-  private rotating: Promise<void> | undefined;
+  private rotating: Promise<unknown> | undefined;
   /** Aborted by close(): a rotation's waits end, and the rotation is undone. */
   private readonly closing = new AbortController();
   /** While a rotation waits for its new secret (WebhookIntake's `secretArriving`). */
@@ -121,15 +121,21 @@ export class WebhookChannel {
     if (this.rotating || this.closing.signal.aborted || !this.saved) return false;
     const rotation = this.rotate();
     this.rotating = rotation;
+    let oldWasActive: boolean;
     try {
-      await rotation;
-      return true;
+      oldWasActive = await rotation;
     } finally {
       this.rotating = undefined;
     }
+    // A rotation leaves the new subscription as the old one was. Found disabled (the API's
+    // circuit breaker tripped since the last check), it is this sync's to re-enable, now
+    // rather than a health interval later.
+    if (!oldWasActive) await this.checkHealth();
+    return true;
   }
 
-  private async rotate(): Promise<void> {
+  /** Whether the old subscription was active. */
+  private async rotate(): Promise<boolean> {
     await this.checking;
     if (this.closing.signal.aborted) throw new StoppedError('the sync is stopping');
     // The last rotation created its subscription but could not delete the old one: that first.
@@ -143,7 +149,7 @@ export class WebhookChannel {
       arrived();
     };
     try {
-      await rotateSecret(before.id, {
+      const { old } = await rotateSecret(before.id, {
         subscriptions: this.options.client.subscriptions,
         acceptBoth: async (created) => {
           this.saved = { id: created.id, secret: created.secret, url: before.url, previous: { id: before.id, secret: before.secret } };
@@ -167,6 +173,7 @@ export class WebhookChannel {
         now: Date.now,
         log: this.options.log,
       });
+      return old.active;
     } finally {
       secretHere();
     }

@@ -121,6 +121,22 @@ describe('WebhookChannel.rotateSecret', () => {
     expect(signedWithOld()).toBe(true);
   }, 30_000);
 
+  it('a rotation that finds the old subscription disabled leaves the new one enabled at once, not a health interval later', async () => {
+    const sandbox = await busySandbox();
+    const http = createAxiosTransport();
+    cleanups.push(() => http.close());
+    const { channel, client } = await startChannel(sandbox, http);
+    const oldId = channel.subscriptionId!;
+    await client.subscriptions.disable(oldId);
+
+    expect(await channel.rotateSecret()).toBe(true);
+
+    const newId = channel.subscriptionId!;
+    expect(newId).not.toBe(oldId);
+    expect(await subscriptionIds(client)).toEqual([newId]);
+    expect((await client.subscriptions.get(newId)).active).toBe(true);
+  }, 30_000);
+
   it('a stop during a rotation undoes it first: no subscription and no state file outlive the channel', async () => {
     const sandbox = await busySandbox();
     const http = createAxiosTransport();
