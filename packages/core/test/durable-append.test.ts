@@ -94,6 +94,14 @@ describe('appendDurably', () => {
       await append();
       await append();
       expect(threadpool).toHaveBeenCalledTimes(calls + 2);
+
+      // A page's fdatasync, however slow (it flushes a whole page), says nothing of a batch's.
+      syncMs = 40;
+      for (let page = 0; page < 5; page++) await append();
+      syncMs = 0.2;
+      mode = 'loop-when-quick';
+      await append();
+      expect(threadpool).toHaveBeenCalledTimes(calls + 7); // the batch stays on the loop
       expect(onLoop.calls + threadpool.mock.calls.length).toBe(lines.length); // one fdatasync per append, wherever made
       expect(await readFile(path, 'utf8')).toBe(lines.join(''));
     } finally {

@@ -13,7 +13,7 @@
  *   (`Durability`), since it depends on what else the loop has to do meanwhile:
  *   - A webhook batch (`loop-when-quick`): the loop's other work is small, and the two
  *     wake-ups were most of a commit's latency. The fdatasync is made here while the file's
- *     recent ones took under SYNC_ON_LOOP_MS (SyncPace below), so the loop stops for no
+ *     recent batches' took under SYNC_ON_LOOP_MS (SyncPace below), so the loop stops for no
  *     longer than a garbage collection does; once they take longer, on the threadpool. The
  *     pace is learnt after the fact: a device that stalls without warning (a network volume
  *     failing over) holds the loop for as long as that one call takes, then loses it.
@@ -33,7 +33,7 @@ import { performance } from 'node:perf_hooks';
 /** Up to this many bytes are written on the event loop's thread. */
 const WRITE_ON_LOOP_BYTES = 64 * 1024;
 
-/** An fdatasync is made on the loop's thread while the file's recent ones took less than this. */
+/** An fdatasync is made on the loop's thread while the file's recent webhook batches' fdatasyncs took less than this. */
 export const SYNC_ON_LOOP_MS = 1;
 
 /** How fast a file's fdatasyncs have been: decides where the next one is made. */
@@ -72,8 +72,11 @@ export async function appendDurably(file: FileHandle, bytes: Uint8Array, durabil
 async function datasync(file: FileHandle, mayBlockLoop: boolean): Promise<void> {
   let pace = paces.get(file);
   if (!pace) paces.set(file, (pace = new SyncPace()));
+  if (!mayBlockLoop) return file.datasync();
   const startedAt = performance.now();
-  if (mayBlockLoop && pace.onLoop) fdatasyncSync(file.fd);
+  if (pace.onLoop) fdatasyncSync(file.fd);
   else await file.datasync();
+  // Only these are weighed: a page's fdatasync flushes far more bytes than a webhook batch's,
+  // and would keep the batches off the loop for as long as a backfill runs.
   pace.record(performance.now() - startedAt);
 }
