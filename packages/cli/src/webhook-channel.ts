@@ -57,7 +57,7 @@ export class WebhookChannel {
    * that outlives close() writes the state file back, naming a deleted subscription.
    */
   private checking: Promise<void> | undefined;
-  private rotating: Promise<unknown> | undefined;
+  private rotating: Promise<void> | undefined;
   /** Aborted by close(): a rotation's waits end, and the rotation is undone. */
   private readonly closing = new AbortController();
   /** While a rotation waits for its new secret (WebhookIntake's `secretArriving`). */
@@ -121,23 +121,22 @@ export class WebhookChannel {
     if (this.rotating || this.closing.signal.aborted || !this.saved) return false;
     const rotation = this.rotate();
     this.rotating = rotation;
-    let oldWasActive: boolean;
     try {
-      oldWasActive = await rotation;
+      await rotation;
+      return true;
     } finally {
       this.rotating = undefined;
     }
-    // A rotation leaves the new subscription as the old one was. Found disabled (the API's
-    // circuit breaker tripped since the last check), it is this sync's to re-enable, now
-    // rather than a health interval later.
-    if (!oldWasActive) await this.checkHealth();
-    return true;
   }
 
-  /** Whether the old subscription was active. */
-  private async rotate(): Promise<boolean> {
+  private async rotate(): Promise<void> {
     await this.checking;
     if (this.closing.signal.aborted) throw new StoppedError('the sync is stopping');
+    // A health check first, as the timer's would: a subscription the circuit breaker disabled
+    // since the last one is re-enabled (and said so, and its gap polled) before the rotation
+    // copies it, which leaves the new one as it finds the old; a failed rotation then leaves
+    // an active one too.
+    await this.check();
     // The last rotation created its subscription but could not delete the old one: that first.
     if (this.saved?.previous) this.saved = await this.dropPrevious(this.saved);
     const before = this.saved!;
@@ -149,7 +148,7 @@ export class WebhookChannel {
       arrived();
     };
     try {
-      const { old } = await rotateSecret(before.id, {
+      await rotateSecret(before.id, {
         subscriptions: this.options.client.subscriptions,
         acceptBoth: async (created) => {
           this.saved = { id: created.id, secret: created.secret, url: before.url, previous: { id: before.id, secret: before.secret } };
@@ -173,7 +172,6 @@ export class WebhookChannel {
         now: Date.now,
         log: this.options.log,
       });
-      return old.active;
     } finally {
       secretHere();
     }

@@ -28,7 +28,7 @@ async function busySandbox() {
 }
 
 /** `sync --listen`'s webhook half on a temporary state directory, its client going through `transport`. */
-async function startChannel(sandbox: Awaited<ReturnType<typeof busySandbox>>, transport: Transport) {
+async function startChannel(sandbox: Awaited<ReturnType<typeof busySandbox>>, transport: Transport, log: (line: string) => void = () => undefined) {
   const client = createNodeClient({ baseUrl: sandbox.url, apiKey: sandbox.apiKey, policies: { read: 'read:100000/1m', write: 'write:100000/1m' } }, { transport });
   cleanups.push(() => client.close());
   const dir = await mkdtemp(join(tmpdir(), 'eventsync-channel-rotation-'));
@@ -44,7 +44,7 @@ async function startChannel(sandbox: Awaited<ReturnType<typeof busySandbox>>, tr
     stateDir: join(dir, 'state'),
     types: [],
     healthIntervalMs: 60_000,
-    log: () => undefined,
+    log,
   });
   cleanups.push(() => channel.close({ deleteSubscription: true }));
   return { channel, client, stateDir: join(dir, 'state') };
@@ -121,11 +121,12 @@ describe('WebhookChannel.rotateSecret', () => {
     expect(signedWithOld()).toBe(true);
   }, 30_000);
 
-  it('a rotation that finds the old subscription disabled leaves the new one enabled at once, not a health interval later', async () => {
+  it('a rotation that finds the subscription disabled re-enables it first, as a health check would: the new one is active at once, and the log says why', async () => {
     const sandbox = await busySandbox();
     const http = createAxiosTransport();
     cleanups.push(() => http.close());
-    const { channel, client } = await startChannel(sandbox, http);
+    const lines: string[] = [];
+    const { channel, client } = await startChannel(sandbox, http, (line) => lines.push(line));
     const oldId = channel.subscriptionId!;
     await client.subscriptions.disable(oldId);
 
@@ -135,6 +136,9 @@ describe('WebhookChannel.rotateSecret', () => {
     expect(newId).not.toBe(oldId);
     expect(await subscriptionIds(client)).toEqual([newId]);
     expect((await client.subscriptions.get(newId)).active).toBe(true);
+    const reenabled = lines.findIndex((line) => line.includes(`${oldId} was inactive`));
+    expect(reenabled).toBeGreaterThanOrEqual(0);
+    expect(reenabled).toBeLessThan(lines.findIndex((line) => line.startsWith('rotating the signing secret')));
   }, 30_000);
 
   it('a stop during a rotation undoes it first: no subscription and no state file outlive the channel', async () => {
