@@ -69,12 +69,15 @@ describe('eventsync error messages', () => {
     expect(result.stderr).toContain('customer.created');
   });
 
-  it('a --lease-ttl too short to renew within is refused before anything starts', async () => {
+  it.each([
+    { coordinator: 'postgres://127.0.0.1:9/eventsync', ttl: '300ms', says: ['--lease-ttl must be at least 1s', 'got "300ms"'] },
+    { coordinator: 'postgres://127.0.0.1:9/eventsync', ttl: '2h', says: ['--lease-ttl must be at most 1h', 'got "2h"'] },
+    { coordinator: '', ttl: '5s', says: ['--coordinator takes a postgres:// URL; it was given an empty one'] },
+  ])('run --coordinator "$coordinator" --lease-ttl $ttl is refused before anything starts', async ({ coordinator, ttl, says }) => {
     const dir = await tempDir('errors');
-    const result = await runCli(['run', '--config', `${dir}/never-read.yaml`, '--coordinator', 'postgres://127.0.0.1:9/eventsync', '--lease-ttl', '300ms']);
+    const result = await runCli(['run', '--config', `${dir}/never-read.yaml`, '--coordinator', coordinator, '--lease-ttl', ttl]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('--lease-ttl must be at least 1s');
-    expect(result.stderr).toContain('got "300ms"');
+    for (const words of says) expect(result.stderr).toContain(words);
     expectNoStack(result);
   });
 });

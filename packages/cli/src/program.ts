@@ -87,7 +87,7 @@ function addRunCommand(program: Command, io: CliIO): void {
     .description('Sync every connection of a config file in one process; with --coordinator, share them with other processes on any machine')
     .requiredOption('--config <file>', 'eventsync.config.yaml (or .json): the connections and their defaults (docs/config-file.md)')
     .option('--coordinator <url>', "postgres://...: share the connections with every worker using this database (it must hold the connections' sinks)")
-    .option('--lease-ttl <duration>', 'with --coordinator: a worker that stops renewing its leases loses them after this (default 15s, at least 1s)')
+    .option('--lease-ttl <duration>', 'with --coordinator: a worker that stops renewing its leases loses them after this (default 15s; 1s to 1h)')
     .option('--concurrency <n>', 'requests on the wire at once, across connections; they take turns', '32')
     .option('--progress-every <duration>', 'how often to log a progress line', '30s')
     .action((flags: RunFlags) => runRun(flags, io));

@@ -35,7 +35,7 @@ export interface Assignment {
 export async function runRun(flags: RunFlags, io: SyncIO): Promise<void> {
   const startedAt = Date.now();
   const stopRequested = io.stopRequested('stopping every connection after the page in hand is saved');
-  const leaseTtlMs = parseLeaseTtl(flags);
+  const coordinator = parseCoordinator(flags);
   const config = await loadRunConfig(flags.config, io.env);
   const slots = parseConcurrency(flags.concurrency);
   const progressEveryMs = parseDuration(flags.progressEvery, '--progress-every');
@@ -53,7 +53,7 @@ export async function runRun(flags: RunFlags, io: SyncIO): Promise<void> {
     }
     const runners = new RunnerSet({ clients, webhooks: routes, healthIntervalMs: config.healthIntervalMs, log }, (connection) => operations.observersFor(connection));
     await ops.start(runners);
-    assignment = flags.coordinator ? await startCoordinated(flags.coordinator, leaseTtlMs, config, runners, log) : startAll(config, runners, log);
+    assignment = coordinator ? await startCoordinated(coordinator, config, runners, log) : startAll(config, runners, log);
     reporter = new RunProgress({ runners, everyMs: progressEveryMs, log });
     reporter.start();
     await stopRequested;
@@ -78,7 +78,12 @@ function startAll(config: RunConfig, runners: RunnerSet, log: (line: string) => 
   return { stop: () => runners.stopAll() };
 }
 
-async function startCoordinated(url: string, ttlMs: number | undefined, config: RunConfig, runners: RunnerSet, log: (line: string) => void): Promise<Assignment> {
+interface Coordinator {
+  readonly url: string;
+  readonly ttlMs?: number;
+}
+
+async function startCoordinated({ url, ttlMs }: Coordinator, config: RunConfig, runners: RunnerSet, log: (line: string) => void): Promise<Assignment> {
   const { CoordinatedAssignment } = await import('../run/coordinated-assignment.js');
   return CoordinatedAssignment.start({ url, config, runners, log, ...(ttlMs === undefined ? {} : { ttlMs }) });
 }
@@ -90,15 +95,25 @@ async function startCoordinated(url: string, ttlMs: number | undefined, config: 
  * for nothing. The leases library itself takes shorter ones, for tests that race takeovers.
  */
 const MIN_LEASE_TTL_MS = 1_000;
+/** The longest: a dead worker's connections wait this long for another worker to take them. */
+const MAX_LEASE_TTL_MS = 3_600_000;
 
-function parseLeaseTtl(flags: RunFlags): number | undefined {
-  if (flags.leaseTtl === undefined) return undefined;
-  if (flags.coordinator === undefined) throw new UsageError('--lease-ttl goes with --coordinator postgres://...');
-  const ttlMs = parseDuration(flags.leaseTtl, '--lease-ttl');
-  if (ttlMs < MIN_LEASE_TTL_MS) {
-    throw new UsageError(`--lease-ttl must be at least 1s: a worker renews its leases every fifth of it, and one slow renewal must not cost it its connections; got "${flags.leaseTtl}" (default 15s)`);
+/** --coordinator and --lease-ttl, checked before anything starts. */
+function parseCoordinator({ coordinator: url, leaseTtl }: RunFlags): Coordinator | undefined {
+  if (url === '') throw new UsageError('--coordinator takes a postgres:// URL; it was given an empty one (an unset variable?)');
+  if (url === undefined) {
+    if (leaseTtl !== undefined) throw new UsageError('--lease-ttl goes with --coordinator postgres://...');
+    return undefined;
   }
-  return ttlMs;
+  if (leaseTtl === undefined) return { url };
+  const ttlMs = parseDuration(leaseTtl, '--lease-ttl');
+  if (ttlMs < MIN_LEASE_TTL_MS) {
+    throw new UsageError(`--lease-ttl must be at least 1s: a worker renews its leases every fifth of it, and one slow renewal must not cost it its connections; got "${leaseTtl}" (default 15s)`);
+  }
+  if (ttlMs > MAX_LEASE_TTL_MS) {
+    throw new UsageError(`--lease-ttl must be at most 1h: a worker that dies leaves its connections unsynced until its leases expire; got "${leaseTtl}" (default 15s)`);
+  }
+  return { url, ttlMs };
 }
 
 function parseConcurrency(text: string): number {

@@ -19,7 +19,7 @@
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { DEFAULT_LEASE_TTL_MS, fairShare, PostgresLeases, type Lease, type PostgresPool } from '@eventsync/core/node';
+import { DEFAULT_LEASE_TTL_MS, fairShare, heartbeatIntervalMs, PostgresLeases, type Lease, type PostgresPool } from '@eventsync/core/node';
 import type { RunConfig } from '../config/run-config.js';
 import { UsageError } from '../usage-error.js';
 import type { RunnerSet } from './runner-set.js';
@@ -98,7 +98,7 @@ export class CoordinatedAssignment {
     this.timer = setTimeout(() => {
       this.ticking = this.tick()
         .catch((error: unknown) => this.options.log(`the coordinator could not be reached (${error instanceof Error ? error.message : String(error)}); trying again`))
-        .finally(() => this.schedule(Math.max(200, Math.floor(this.ttlMs / 5))));
+        .finally(() => this.schedule(heartbeatIntervalMs(this.ttlMs)));
     }, delayMs);
   }
 

@@ -6,7 +6,7 @@
  * (owner, epoch, expires_at, last_error), `<prefix>workers` a row per live worker (its
  * heartbeat), `<prefix>lease_history` a row per claim (when acquired, first and last commit,
  * how many). A worker registers the connections it is configured with, claims free or expired
- * rows, renews what it holds with a heartbeat every ttl/3, and commits each connection's events
+ * rows, renews what it holds with a heartbeat every ttl/5, and commits each connection's events
  * through a fence (postgres-fence.ts) that PostgresStorage checks inside every commit.
  *
  * Why a lease table and not session advisory locks (what one sync per source uses,
@@ -62,7 +62,7 @@ export interface CommitFence {
 }
 
 /**
- * How long a lease lasts without a heartbeat. With a heartbeat every ttl/3, two heartbeats in a
+ * How long a lease lasts without a heartbeat. With a heartbeat every ttl/5, four heartbeats in a
  * row may fail (a database failover, a long pause of the process) before a worker loses its
  * connections; and a worker that died has its connections taken over within 15 s (plus the
  * claiming worker's next round). Longer would leave a dead worker's connections unsynced for
@@ -70,9 +70,9 @@ export interface CommitFence {
  */
 export const DEFAULT_LEASE_TTL_MS = 15_000;
 
-/** How often to heartbeat for a lease of `ttlMs`: three times per TTL. */
+/** How often to heartbeat for a lease of `ttlMs`: five times per TTL. */
 export function heartbeatIntervalMs(ttlMs: number): number {
-  return Math.max(1, Math.floor(ttlMs / 3));
+  return Math.max(1, Math.floor(ttlMs / 5));
 }
 
 /** How many connections one worker should hold: ceil(total / live), 0 when there are none. */
