@@ -298,7 +298,7 @@ describe('PostgresLeases', () => {
     await quiet.close();
   });
 
-  it('shares out only the connections a worker is configured with or someone holds: rows of connections removed from the configuration do not raise the share', async () => {
+  it('shares out the connections some live worker is configured with or holds, counted alike by every worker: rows of connections removed from the configuration do not raise the share', async () => {
     freshPrefix();
     const earlier = await worker('earlier', { ttlMs: 60_000 });
     await earlier.register(['c1', 'c2', 'c3', 'c4', 'retired1', 'retired2', 'retired3', 'retired4']);
@@ -306,18 +306,28 @@ describe('PostgresLeases', () => {
     // The configuration has lost the retired connections; two workers now share c1..c4.
     const [a, b] = [await worker('a', { ttlMs: 60_000 }), await worker('b', { ttlMs: 60_000 })];
     for (const leases of [a, b]) await leases.register(['c1', 'c2', 'c3', 'c4']);
+    await b.heartbeat();
     const beat = await a.heartbeat();
     expect(beat).toMatchObject({ liveWorkers: 2, total: 4 });
     // Eight rows counted would make the share 4: a would take every connection and b none.
     expect(fairShare(beat.total, beat.liveWorkers)).toBe(2);
-    expect(await a.claim(fairShare(beat.total, beat.liveWorkers), ['c1', 'c2', 'c3', 'c4'])).toHaveLength(2);
-    expect(await b.claim(fairShare(beat.total, beat.liveWorkers), ['c1', 'c2', 'c3', 'c4'])).toHaveLength(2);
-    // A connection only another worker is configured with counts while that worker holds it.
-    const other = await worker('other', { ttlMs: 60_000 });
-    await other.register(['c5']);
-    expect(await a.heartbeat()).toMatchObject({ liveWorkers: 3, total: 4 });
-    expect(await other.claim(1, ['c5'])).toEqual([{ connection: 'c5', epoch: 1 }]);
-    expect(await a.heartbeat()).toMatchObject({ liveWorkers: 3, total: 5 });
+    expect(await a.claim(2, ['c1', 'c2', 'c3', 'c4'])).toHaveLength(2);
+    expect(await b.claim(2, ['c1', 'c2', 'c3', 'c4'])).toHaveLength(2);
+
+    // A worker configured with more (a new configuration rolling out) raises everyone's total
+    // alike, held or not: shares computed from different totals would not add up, and the
+    // connections only it knows could be left to nobody.
+    const wider = await worker('wider', { ttlMs: 60_000 });
+    await wider.register(['c1', 'c2', 'c3', 'c4', 'x1', 'x2']);
+    await wider.heartbeat();
+    for (const leases of [a, b, wider]) expect(await leases.heartbeat()).toMatchObject({ liveWorkers: 3, total: 6 });
+    expect(await wider.claim(2, ['c1', 'c2', 'c3', 'c4', 'x1', 'x2'])).toEqual([
+      { connection: 'x1', epoch: 1 },
+      { connection: 'x2', epoch: 1 },
+    ]);
+    // Gone, its list goes with it: its leases handed back, nobody counts x1 and x2.
+    await wider.close();
+    expect(await a.heartbeat()).toMatchObject({ liveWorkers: 2, total: 4 });
   });
 
   it('keeps last_error of a lease it holds for status, and a claim clears it', async () => {
@@ -356,7 +366,17 @@ describe('PostgresLeases', () => {
     expect(await migrations()).toEqual([
       { version: 1, name: 'events and checkpoints' },
       { version: 2, name: 'leases, workers and lease history' },
+      { version: 3, name: 'the connections each worker is configured with' },
     ]);
+    // Tables an earlier version made (up to migration 2) are brought up to date, rows kept.
+    await client.query('ALTER TABLE eventsync_workers DROP COLUMN connections');
+    await client.query('DELETE FROM eventsync_migrations WHERE version = 3');
+    await client.query("INSERT INTO eventsync_workers (worker, host, pid, expires_at) VALUES ('older', 'h', 1, now() + interval '1 minute')");
+    const upgraded = await PostgresLeases.open({ url, worker: 'w', ttlMs: 1_000 });
+    await upgraded.register(['c1', 'c2']);
+    expect(await upgraded.heartbeat()).toMatchObject({ liveWorkers: 2, total: 2 });
+    await upgraded.close();
+    expect((await migrations()).map(({ version }) => version)).toEqual([1, 2, 3]);
 
     await client.query('CREATE TABLE other_workers (worker integer PRIMARY KEY)');
     const error = await PostgresLeases.open({ url, tablePrefix: 'other_', worker: 'w', ttlMs: 1_000 }).catch((thrown: unknown) => thrown);

@@ -92,6 +92,7 @@ const SHAPES: Readonly<Record<TableRole, TableShape>> = {
       { name: 'started_at', type: 'timestamp with time zone' },
       { name: 'heartbeat_at', type: 'timestamp with time zone' },
       { name: 'expires_at', type: 'timestamp with time zone' },
+      { name: 'connections', type: 'text[]' },
     ],
     primaryKey: ['worker'],
   },
@@ -203,6 +204,14 @@ const MIGRATIONS: readonly Migration[] = [
         connection text NOT NULL, epoch bigint NOT NULL, owner text NOT NULL, acquired_at timestamptz NOT NULL,
         first_commit_at timestamptz, last_commit_at timestamptz, commits bigint NOT NULL DEFAULT 0, PRIMARY KEY (connection, epoch))`,
     ],
+  },
+  {
+    version: 3,
+    set: 'coordination',
+    name: 'the connections each worker is configured with',
+    creates: [],
+    // Null until the worker's first heartbeat after it registered any (and for workers of earlier versions).
+    statements: (layout) => [`ALTER TABLE ${layout.workers} ADD COLUMN IF NOT EXISTS connections text[]`],
   },
 ];
 

@@ -4,7 +4,7 @@
  *
  * Tables (postgres-layout.ts, set `coordination`): `<prefix>leases` has a row per connection
  * (owner, epoch, expires_at, last_error), `<prefix>workers` a row per live worker (its
- * heartbeat), `<prefix>lease_history` a row per claim (when acquired, first and last commit,
+ * heartbeat, the connections it is configured with), `<prefix>lease_history` a row per claim (when acquired, first and last commit,
  * how many). A worker registers the connections it is configured with, claims free or expired
  * rows, renews what it holds with a heartbeat every ttl/5, and commits each connection's events
  * through a fence (postgres-fence.ts) that PostgresStorage checks inside every commit.
@@ -105,10 +105,11 @@ export interface Heartbeat {
   /** Workers whose heartbeat has not expired, this one included. */
   readonly liveWorkers: number;
   /**
-   * Connections to share among the live workers: those this worker registered, and any other
-   * whose lease is held (another worker's configuration). A row neither, such as a connection
-   * since removed from every configuration, is left out: counted, it would raise every
-   * worker's share and pile connections onto the first workers. Before register(), every row.
+   * Connections to share among the live workers: those any live worker registered (each
+   * heartbeat writes this worker's list on its row), and any whose lease is held. Every
+   * worker counts the same, whatever its own configuration, so their shares add up. A row
+   * neither, such as a connection since removed from every configuration, is left out:
+   * counted, it would raise every share and pile connections onto the first workers.
    */
   readonly total: number;
 }
@@ -135,7 +136,7 @@ export class PostgresLeases {
   readonly description: string;
   /** What this worker believes it holds: connection -> epoch. */
   private readonly held = new Map<string, number>();
-  /** What register() was given: the connections this worker is configured with. */
+  /** What register() was given, every call's together: the connections this worker is configured with. */
   private readonly registered = new Set<string>();
   private readonly host = hostname();
   private closed = false;
@@ -219,9 +220,9 @@ export class PostgresLeases {
     const mine = [...this.held];
     const { rows } = await this.query<{ renewed: string[]; live: number; total: number }>(
       `WITH me AS (
-         INSERT INTO ${this.layout.workers} (worker, host, pid, started_at, heartbeat_at, expires_at)
-         VALUES ($1, $2, $3, clock_timestamp(), clock_timestamp(), clock_timestamp() + $4 * interval '1 millisecond')
-         ON CONFLICT (worker) DO UPDATE SET heartbeat_at = EXCLUDED.heartbeat_at, expires_at = EXCLUDED.expires_at
+         INSERT INTO ${this.layout.workers} (worker, host, pid, started_at, heartbeat_at, expires_at, connections)
+         VALUES ($1, $2, $3, clock_timestamp(), clock_timestamp(), clock_timestamp() + $4 * interval '1 millisecond', $7)
+         ON CONFLICT (worker) DO UPDATE SET heartbeat_at = EXCLUDED.heartbeat_at, expires_at = EXCLUDED.expires_at, connections = EXCLUDED.connections
        ), renewed AS (
          UPDATE ${this.layout.leases} l SET expires_at = clock_timestamp() + $4 * interval '1 millisecond', updated_at = clock_timestamp()
            FROM unnest($5::text[], $6::bigint[]) AS held(connection, epoch)
@@ -233,7 +234,11 @@ export class PostgresLeases {
        SELECT array(SELECT connection FROM renewed) AS renewed,
               (SELECT count(*) FROM ${this.layout.workers} WHERE worker <> $1 AND expires_at > clock_timestamp())::int + 1 AS live,
               (SELECT count(*) FROM ${this.layout.leases}
-                WHERE $7::text[] IS NULL OR connection = ANY($7::text[]) OR (owner IS NOT NULL AND expires_at > clock_timestamp()))::int AS total`,
+                WHERE connection = ANY($7::text[])
+                   OR (owner IS NOT NULL AND expires_at > clock_timestamp())
+                   -- Other workers' lists as their last heartbeats wrote them (this statement cannot see its own write).
+                   OR connection IN (SELECT unnest(connections) FROM ${this.layout.workers} WHERE worker <> $1 AND expires_at > clock_timestamp())
+              )::int AS total`,
       [
         this.worker,
         this.host,
@@ -241,7 +246,7 @@ export class PostgresLeases {
         this.ttlMs,
         mine.map(([connection]) => connection),
         mine.map(([, epoch]) => epoch),
-        this.registered.size === 0 ? null : [...this.registered],
+        [...this.registered],
       ],
       `The leases this worker holds expire ${this.ttlMs} ms after the last heartbeat that got through.`,
     );
