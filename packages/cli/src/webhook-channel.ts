@@ -131,14 +131,21 @@ export class WebhookChannel {
 
   private async rotate(): Promise<void> {
     await this.checking;
-    if (this.closing.signal.aborted) throw new StoppedError('the sync is stopping');
-    // A health check first, as the timer's would: a subscription the circuit breaker disabled
-    // since the last one is re-enabled (and said so, and its gap polled) before the rotation
-    // copies it, which leaves the new one as it finds the old; a failed rotation then leaves
-    // an active one too.
-    await this.check();
+    this.stopIfClosing();
     // The last rotation created its subscription but could not delete the old one: that first.
     if (this.saved?.previous) this.saved = await this.dropPrevious(this.saved);
+    // A health check first, as the timer's would: a subscription the circuit breaker disabled
+    // since the last one is re-enabled (and said so, and its gap polled) before the rotation
+    // copies it, which leaves the new one as it finds the old. One that cannot be re-enabled
+    // fails the rotation here, before anything is created.
+    const health = await this.health.check();
+    this.options.onHealth?.(health);
+    this.stopIfClosing();
+    if (health.state === 'missing') {
+      // Made anew, it has a secret of its own already: nothing left to rotate.
+      await this.create();
+      return;
+    }
     const before = this.saved!;
     // From the create request on, the API may sign deliveries with a secret this process does not have yet.
     let arrived!: () => void;
@@ -175,6 +182,10 @@ export class WebhookChannel {
     } finally {
       secretHere();
     }
+  }
+
+  private stopIfClosing(): void {
+    if (this.closing.signal.aborted) throw new StoppedError('the sync is stopping');
   }
 
   /** Clean shutdown: the subscription goes with the process. */

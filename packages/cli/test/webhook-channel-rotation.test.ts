@@ -141,6 +141,53 @@ describe('WebhookChannel.rotateSecret', () => {
     expect(reenabled).toBeLessThan(lines.findIndex((line) => line.startsWith('rotating the signing secret')));
   }, 30_000);
 
+  it('a rotation whose subscription cannot be re-enabled fails before creating anything, and says why', async () => {
+    const sandbox = await busySandbox();
+    const http = createAxiosTransport();
+    cleanups.push(() => http.close());
+    const refuseEnable: Transport = (request) =>
+      isSubscriptionRequest(request, 'PATCH', /\/webhooks\/subscriptions\/[^/]+$/) && JSON.parse(String(request.body)).active === true
+        ? Promise.resolve({ status: 422, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ error: { type: 'invalid_request', message: 'cannot enable it now' } }) })
+        : http(request);
+    const { channel, client } = await startChannel(sandbox, refuseEnable);
+    const oldId = channel.subscriptionId!;
+    await client.subscriptions.disable(oldId);
+
+    await expect(channel.rotateSecret()).rejects.toThrow(/cannot enable it now/);
+
+    expect(channel.subscriptionId).toBe(oldId);
+    expect(await subscriptionIds(client)).toEqual([oldId]);
+  }, 30_000);
+
+  it('a stop while the rotation checks the subscription ends it there: nothing is created', async () => {
+    const sandbox = await busySandbox();
+    const http = createAxiosTransport();
+    cleanups.push(() => http.close());
+    let stopNow: (() => void) | undefined;
+    const creates: string[] = [];
+    const stopDuringCheck: Transport = async (request) => {
+      if (isSubscriptionRequest(request, 'POST', /\/webhooks\/subscriptions$/)) creates.push(request.url);
+      const response = await http(request);
+      if (stopNow && isSubscriptionRequest(request, 'GET', /\/webhooks\/subscriptions\/[^/]+$/)) stopNow();
+      return response;
+    };
+    const { channel, client } = await startChannel(sandbox, stopDuringCheck);
+    const oldId = channel.subscriptionId!;
+    let closed!: Promise<void>;
+    stopNow = () => {
+      stopNow = undefined;
+      closed = channel.close({ deleteSubscription: false });
+    };
+    creates.length = 0;
+
+    await expect(channel.rotateSecret()).rejects.toBeInstanceOf(StoppedError);
+    await closed;
+
+    expect(creates).toEqual([]);
+    expect(await subscriptionIds(client)).toEqual([oldId]);
+    await client.subscriptions.delete(oldId);
+  }, 30_000);
+
   it('a stop during a rotation undoes it first: no subscription and no state file outlive the channel', async () => {
     const sandbox = await busySandbox();
     const http = createAxiosTransport();
