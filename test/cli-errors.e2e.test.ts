@@ -72,12 +72,22 @@ describe('eventsync error messages', () => {
   it.each([
     { coordinator: 'postgres://127.0.0.1:9/eventsync', ttl: '300ms', says: ['--lease-ttl must be at least 1s', 'got "300ms"'] },
     { coordinator: 'postgres://127.0.0.1:9/eventsync', ttl: '2h', says: ['--lease-ttl must be at most 1h', 'got "2h"'] },
-    { coordinator: '', ttl: '5s', says: ['--coordinator takes a postgres:// URL; it was given an empty one'] },
+    { coordinator: '', ttl: '5s', says: ['--coordinator takes the postgres://', 'got an empty one (an unset variable?)'] },
+    { coordinator: 'mysql://app:s3cret-pw@db.internal/app', ttl: '5s', says: ['--coordinator takes the postgres://', 'got "mysql:…"'] },
   ])('run --coordinator "$coordinator" --lease-ttl $ttl is refused before anything starts', async ({ coordinator, ttl, says }) => {
     const dir = await tempDir('errors');
     const result = await runCli(['run', '--config', `${dir}/never-read.yaml`, '--coordinator', coordinator, '--lease-ttl', ttl]);
     expect(result.code).toBe(2);
     for (const words of says) expect(result.stderr).toContain(words);
+    expect(result.stderr).not.toContain('s3cret-pw');
+    expectNoStack(result);
+  });
+
+  it('status --coordinator with an empty URL (an unset variable) is refused, not read as "no coordinator"', async () => {
+    const dir = await tempDir('errors');
+    const result = await runCli(['status', '--config', `${dir}/never-read.yaml`, '--coordinator', '']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('got an empty one (an unset variable?)');
     expectNoStack(result);
   });
 });

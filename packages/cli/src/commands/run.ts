@@ -15,6 +15,7 @@ import { RunProgress } from '../run/run-progress.js';
 import { WebhookRoutes } from '../run/webhook-routes.js';
 import { parseDuration } from '../durations.js';
 import { UsageError } from '../usage-error.js';
+import { parseCoordinatorUrl } from '../run/coordinator-url.js';
 import type { SyncIO } from './sync.js';
 
 export interface RunFlags {
@@ -99,8 +100,8 @@ const MIN_LEASE_TTL_MS = 1_000;
 const MAX_LEASE_TTL_MS = 3_600_000;
 
 /** --coordinator and --lease-ttl, checked before anything starts. */
-function parseCoordinator({ coordinator: url, leaseTtl }: RunFlags): Coordinator | undefined {
-  if (url === '') throw new UsageError('--coordinator takes a postgres:// URL; it was given an empty one (an unset variable?)');
+function parseCoordinator({ coordinator, leaseTtl }: RunFlags): Coordinator | undefined {
+  const url = parseCoordinatorUrl(coordinator);
   if (url === undefined) {
     if (leaseTtl !== undefined) throw new UsageError('--lease-ttl goes with --coordinator postgres://...');
     return undefined;

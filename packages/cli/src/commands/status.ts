@@ -7,6 +7,7 @@
 import { loadRunConfig } from '../config/load-config.js';
 import { formatSeconds } from '../status-line.js';
 import { readSinkPositions, type SinkPosition } from '../status/sink-positions.js';
+import { parseCoordinatorUrl } from '../run/coordinator-url.js';
 
 export interface StatusFlags {
   readonly config: string;
@@ -28,9 +29,10 @@ export interface ConnectionRow {
 }
 
 export async function runStatus(flags: StatusFlags, io: { env: NodeJS.ProcessEnv; stdout: NodeJS.WritableStream }): Promise<void> {
+  const coordinator = parseCoordinatorUrl(flags.coordinator);
   const config = await loadRunConfig(flags.config, io.env);
   const positions = await readSinkPositions(config.connections);
-  const leases = flags.coordinator ? await readLeases(flags.coordinator) : undefined;
+  const leases = coordinator === undefined ? undefined : await readLeases(coordinator);
   const now = Date.now();
   const rows: ConnectionRow[] = config.connections.map(({ name }) => {
     const position = positions.get(name);
