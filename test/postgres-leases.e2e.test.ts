@@ -161,7 +161,8 @@ describe('PostgresLeases', () => {
       { connection: 'c2', epoch: 2 },
     ]);
     const beat = await a.heartbeat();
-    expect(beat).toEqual({ held: [], lost: ['c1', 'c2', 'c3'], liveWorkers: 2, total: 3 });
+    // b registered nothing, so its list is unknown: every row counts, and nothing is a's alone.
+    expect(beat).toEqual({ held: [], lost: ['c1', 'c2', 'c3'], liveWorkers: 2, total: 3, onlyHere: [] });
     // c3 expired and is free: a claims it again, at a new epoch.
     expect(await a.claim(1)).toEqual([{ connection: 'c3', epoch: 2 }]);
 
@@ -286,7 +287,7 @@ describe('PostgresLeases', () => {
     const steady = await worker('steady', { ttlMs: 60_000 });
     const [quiet, other] = [await worker('quiet'), await worker('other')];
     await steady.register(['c1', 'c2', 'c3', 'c4', 'c5']);
-    expect(await steady.heartbeat()).toEqual({ held: [], lost: [], liveWorkers: 3, total: 5 });
+    expect(await steady.heartbeat()).toEqual({ held: [], lost: [], liveWorkers: 3, total: 5, onlyHere: [] });
     await sleep(1_200);
     expect(await steady.heartbeat()).toMatchObject({ liveWorkers: 1 });
     const { rows } = await admin.query(`SELECT worker FROM ${prefix}workers ORDER BY worker`);
@@ -314,14 +315,18 @@ describe('PostgresLeases', () => {
     expect(await a.claim(2, ['c1', 'c2', 'c3', 'c4'])).toHaveLength(2);
     expect(await b.claim(2, ['c1', 'c2', 'c3', 'c4'])).toHaveLength(2);
 
+    expect(beat.onlyHere).toEqual([]);
+
     // A worker configured with more (a new configuration rolling out) raises everyone's total
-    // alike, held or not: shares computed from different totals would not add up, and the
-    // connections only it knows could be left to nobody.
+    // alike, held or not, so the shares add up; what only it is configured with is its own,
+    // and it claims that first, before any connection the others could sync.
+    await a.release((await a.heartbeat()).held[0]!);
     const wider = await worker('wider', { ttlMs: 60_000 });
-    await wider.register(['c1', 'c2', 'c3', 'c4', 'x1', 'x2']);
-    await wider.heartbeat();
-    for (const leases of [a, b, wider]) expect(await leases.heartbeat()).toMatchObject({ liveWorkers: 3, total: 6 });
-    expect(await wider.claim(2, ['c1', 'c2', 'c3', 'c4', 'x1', 'x2'])).toEqual([
+    await wider.register(['c1', 'c2', 'c3', 'c4', 'x1', 'x2', 'x3']);
+    for (const leases of [a, b]) expect(await leases.heartbeat()).toMatchObject({ liveWorkers: 3, total: 7, onlyHere: [] });
+    const wide = await wider.heartbeat();
+    expect(wide).toMatchObject({ liveWorkers: 3, total: 7, onlyHere: ['x1', 'x2', 'x3'] });
+    expect(await wider.claim(2, ['c1', 'c2', 'c3', 'c4', 'x1', 'x2', 'x3'], wide.onlyHere)).toEqual([
       { connection: 'x1', epoch: 1 },
       { connection: 'x2', epoch: 1 },
     ]);

@@ -193,6 +193,51 @@ describe('eventsync run --coordinator', () => {
     for (const worker of workers) for (const tenant of sandbox.tenants.slice(0, 5)) expect(worker.stderr_()).not.toContain(tenant.apiKey);
   }, 300_000);
 
+  it('workers configured differently (a configuration rolling out): what only one is configured with stays with it, and every connection has an owner', async () => {
+    const box = await startSandbox({ tenants: 4, seed: 13, visibilityLagMs: 0, policies: false, backlog: { count: 5, spanMs: 60_000 } });
+    const url = await postgres.createDatabase('mixed_configs');
+    const mixedDb = new pg.Client({ connectionString: url });
+    await mixedDb.connect();
+    const dir = await tempDir('mixed-configs');
+    const configFor = async (name: string, tenants: readonly string[]): Promise<string> => {
+      const path = join(dir, `${name}.yaml`);
+      const lines = tenants.map((slug) => `  - { name: ${slug}, baseUrl: "${box.url}", apiKey: "${box.tenant(slug)!.apiKey}" }`);
+      await writeFile(path, ['defaults:', `  sink: "${url}"`, '  lookback: 1s', '  pollInterval: 1s', 'connections:', ...lines, ''].join('\n'), { mode: 0o600 });
+      return path;
+    };
+    const slugs = box.tenants.map((tenant) => tenant.slug);
+    const owners = async (): Promise<Record<string, string | null>> => {
+      // Until the first worker has created the tables, nobody owns anything.
+      const { rows } = await mixedDb
+        .query<{ connection: string; owner: string | null }>('SELECT connection, CASE WHEN expires_at > clock_timestamp() THEN owner END AS owner FROM eventsync_leases ORDER BY connection')
+        .catch((error: { code?: string }) => {
+          if (error.code === '42P01') return { rows: [] };
+          throw error;
+        });
+      return Object.fromEntries(rows.map((row) => [row.connection, row.owner === null ? null : row.owner.split(':')[1]!]));
+    };
+    // The wider configuration starts first and, alone, takes everything; the narrower joins.
+    const wide = startCli(['run', '--config', await configFor('wide', slugs), '--coordinator', url, '--lease-ttl', TTL]);
+    const started = [wide];
+    let results: CliResult[] = [];
+    try {
+      await waitFor('the first worker holding all four', async () => Object.values(await owners()).filter((owner) => owner === String(wide.pid)).length === 4, 30_000, 200);
+      const narrow = startCli(['run', '--config', await configFor('narrow', slugs.slice(0, 2)), '--coordinator', url, '--lease-ttl', TTL]);
+      started.push(narrow);
+      const expected = Object.fromEntries(slugs.map((slug, index) => [slug, String(index < 2 ? narrow.pid : wide.pid)]));
+      await waitFor('two each, the ones only the wider is configured with on it', async () => JSON.stringify(await owners()) === JSON.stringify(expected), 30_000, 200);
+      // And it stays so: nothing handed back and forth.
+      await sleep(2_000);
+      expect(await owners()).toEqual(expected);
+    } finally {
+      for (const worker of started) worker.kill('SIGTERM');
+      results = await Promise.all(started.map((worker) => worker.result));
+      await mixedDb.end();
+      await box.stop();
+    }
+    for (const result of results) expect(result.code, result.stderr).toBe(0);
+  }, 120_000);
+
   it("two connections on one key, on two workers, keep to the key's policy together: no 429 after the first", async () => {
     const redis = await startRedis();
     const box = await startSandbox({ seed: 11, visibilityLagMs: 0, policies: { read: 'read:10/1s' }, backlog: { count: 6_000, spanMs: 600_000 } });

@@ -6,7 +6,9 @@
  * row, stops at once any connection whose lease it lost, and moves towards its fair share,
  * ceil(connections / live workers): it claims free or expired leases while under it (a worker
  * that died leaves its leases to expire after the TTL), and hands leases back while over it
- * (a worker that joined takes them). A handed-back connection is stopped first and released
+ * (a worker that joined takes them). Connections that no other live worker is configured
+ * with (a configuration rolling out) are its own, whatever the share: claimed first and never
+ * handed back, so none is left to nobody. A handed-back connection is stopped first and released
  * after, so two workers never sync it at once; the commit fence in the sink's transaction
  * makes sure of it even when a worker stalls past its lease.
  *
@@ -115,13 +117,26 @@ export class CoordinatedAssignment {
       if (runners.get(lease.connection)?.state === 'stopped') this.handBack(lease);
     }
     const share = fairShare(beat.total, beat.liveWorkers);
-    const shareNote = `${beat.liveWorkers} worker${beat.liveWorkers === 1 ? '' : 's'}, ${beat.total} connections: ${share} each`;
+    // Connections no other live worker is configured with are this one's, whatever the share:
+    // claimed first, and never handed back while it is so.
+    const onlyHere = new Set(beat.onlyHere);
+    const target = Math.max(share, onlyHere.size);
+    const shareNote = `${beat.liveWorkers} worker${beat.liveWorkers === 1 ? '' : 's'}, ${beat.total} connections: ${share} each${target > share ? `, ${target} here (${onlyHere.size} only this worker is configured with)` : ''}`;
     if (shareNote !== this.lastShare) log((this.lastShare = shareNote));
-    if (held.length < share && !this.stopped) {
-      const configured = new Map(config.connections.map((connection) => [connection.name, connection]));
-      for (const lease of await this.leases.claim(share - held.length, [...configured.keys()])) this.startSyncing(lease, configured.get(lease.connection)!);
-    } else if (held.length > share) {
-      for (const lease of held.slice(share)) this.handBack(lease);
+    const heldNames = new Set(held.map((lease) => lease.connection));
+    const unheldHere = beat.onlyHere.filter((name) => !heldNames.has(name) && !this.handingBack.has(name));
+    const configured = new Map(config.connections.map((connection) => [connection.name, connection]));
+    // Under the target: up to it (or to all of its own, if more), its own first. At or over it: its own still unheld, no others.
+    const claims = this.stopped
+      ? []
+      : held.length < target
+        ? await this.leases.claim(Math.max(target - held.length, unheldHere.length), [...configured.keys()], unheldHere)
+        : await this.leases.claim(unheldHere.length, unheldHere);
+    for (const lease of claims) this.startSyncing(lease, configured.get(lease.connection)!);
+    // Over it: hands back what others can sync (once its own are all here).
+    if (claims.length === 0 && held.length > target) {
+      const shared = held.filter((lease) => !onlyHere.has(lease.connection));
+      for (const lease of shared.slice(0, held.length - target)) this.handBack(lease);
     }
     await this.reportErrors();
   }

@@ -62,8 +62,8 @@ export interface CommitFence {
 }
 
 /**
- * How long a lease lasts without a heartbeat. With a heartbeat every ttl/5, four heartbeats in a
- * row may fail (a database failover, a long pause of the process) before a worker loses its
+ * How long a lease lasts without a heartbeat. With a heartbeat every ttl/5, three heartbeats in
+ * a row may fail (a database failover, a long pause of the process) before a worker loses its
  * connections; and a worker that died has its connections taken over within 15 s (plus the
  * claiming worker's next round). Longer would leave a dead worker's connections unsynced for
  * longer; much shorter would shuffle connections on every hiccup.
@@ -105,13 +105,20 @@ export interface Heartbeat {
   /** Workers whose heartbeat has not expired, this one included. */
   readonly liveWorkers: number;
   /**
-   * Connections to share among the live workers: those any live worker registered (each
-   * heartbeat writes this worker's list on its row), and any whose lease is held. Every
-   * worker counts the same, whatever its own configuration, so their shares add up. A row
-   * neither, such as a connection since removed from every configuration, is left out:
-   * counted, it would raise every share and pile connections onto the first workers.
+   * Connections to share among the live workers: those any live worker registered (the
+   * list on its worker row), and any whose lease is held. Every worker counts the same,
+   * whatever its own configuration, so their shares add up. A row neither, such as a
+   * connection since removed from every configuration, is left out: counted, it would raise
+   * every share and pile connections onto the first workers. While a live worker's list is
+   * unknown (a worker of an earlier version), every row.
    */
   readonly total: number;
+  /**
+   * Connections this worker registered and no other live worker did: nobody else can sync
+   * them, so they are this worker's whatever its share. Empty while a live worker's list is
+   * unknown.
+   */
+  readonly onlyHere: string[];
 }
 
 export interface LeaseStatus {
@@ -138,6 +145,8 @@ export class PostgresLeases {
   private readonly held = new Map<string, number>();
   /** What register() was given, every call's together: the connections this worker is configured with. */
   private readonly registered = new Set<string>();
+  /** Whether this worker's row holds `registered` (a heartbeat that re-creates the row after it was forgotten writes it again). */
+  private registeredWritten = true;
   private readonly host = hostname();
   private closed = false;
 
@@ -210,6 +219,11 @@ export class PostgresLeases {
       'Nothing was registered.',
     );
     for (const connection of connections) this.registered.add(connection);
+    // On the worker row at once, not at the next heartbeat: until it is there, other workers
+    // count this one's connections as nobody's.
+    this.registeredWritten = false;
+    await this.query(`UPDATE ${this.layout.workers} SET connections = $2 WHERE worker = $1`, [this.worker, [...this.registered]], 'Nothing was registered.');
+    this.registeredWritten = true;
   }
 
   /**
@@ -218,11 +232,15 @@ export class PostgresLeases {
    */
   async heartbeat(): Promise<Heartbeat> {
     const mine = [...this.held];
-    const { rows } = await this.query<{ renewed: string[]; live: number; total: number }>(
+    // The list is written only when the row may lack it: it can run to thousands of names.
+    const writeList = !this.registeredWritten;
+    const { rows } = await this.query<{ renewed: string[]; inserted: boolean; live: number; total: number; only_here: string[] }>(
       `WITH me AS (
          INSERT INTO ${this.layout.workers} (worker, host, pid, started_at, heartbeat_at, expires_at, connections)
-         VALUES ($1, $2, $3, clock_timestamp(), clock_timestamp(), clock_timestamp() + $4 * interval '1 millisecond', $7)
-         ON CONFLICT (worker) DO UPDATE SET heartbeat_at = EXCLUDED.heartbeat_at, expires_at = EXCLUDED.expires_at, connections = EXCLUDED.connections
+         VALUES ($1, $2, $3, clock_timestamp(), clock_timestamp(), clock_timestamp() + $4 * interval '1 millisecond', $8::text[])
+         ON CONFLICT (worker) DO UPDATE SET heartbeat_at = EXCLUDED.heartbeat_at, expires_at = EXCLUDED.expires_at,
+                connections = coalesce(EXCLUDED.connections, ${this.layout.workers}.connections)
+         RETURNING (xmax = 0) AS inserted
        ), renewed AS (
          UPDATE ${this.layout.leases} l SET expires_at = clock_timestamp() + $4 * interval '1 millisecond', updated_at = clock_timestamp()
            FROM unnest($5::text[], $6::bigint[]) AS held(connection, epoch)
@@ -230,15 +248,25 @@ export class PostgresLeases {
          RETURNING l.connection
        ), forgotten AS (
          DELETE FROM ${this.layout.workers} WHERE worker <> $1 AND expires_at <= clock_timestamp()
+       ), others AS MATERIALIZED (
+         -- The other live workers (this statement cannot see its own write, hence $7 for this one's list).
+         SELECT connections FROM ${this.layout.workers} WHERE worker <> $1 AND expires_at > clock_timestamp()
+       ), listed AS MATERIALIZED (
+         SELECT DISTINCT unnest(connections) AS connection FROM others
+       ), unknown AS (
+         SELECT EXISTS (SELECT 1 FROM others WHERE connections IS NULL) AS found
        )
        SELECT array(SELECT connection FROM renewed) AS renewed,
-              (SELECT count(*) FROM ${this.layout.workers} WHERE worker <> $1 AND expires_at > clock_timestamp())::int + 1 AS live,
+              (SELECT inserted FROM me) AS inserted,
+              (SELECT count(*) FROM others)::int + 1 AS live,
               (SELECT count(*) FROM ${this.layout.leases}
-                WHERE connection = ANY($7::text[])
+                WHERE (SELECT found FROM unknown)
+                   OR connection = ANY($7::text[])
                    OR (owner IS NOT NULL AND expires_at > clock_timestamp())
-                   -- Other workers' lists as their last heartbeats wrote them (this statement cannot see its own write).
-                   OR connection IN (SELECT unnest(connections) FROM ${this.layout.workers} WHERE worker <> $1 AND expires_at > clock_timestamp())
-              )::int AS total`,
+                   OR connection IN (SELECT connection FROM listed)
+              )::int AS total,
+              CASE WHEN (SELECT found FROM unknown) THEN '{}'::text[]
+                   ELSE array(SELECT unnest($7::text[]) EXCEPT SELECT connection FROM listed ORDER BY 1) END AS only_here`,
       [
         this.worker,
         this.host,
@@ -247,10 +275,14 @@ export class PostgresLeases {
         mine.map(([connection]) => connection),
         mine.map(([, epoch]) => epoch),
         [...this.registered],
+        writeList ? [...this.registered] : null,
       ],
       `The leases this worker holds expire ${this.ttlMs} ms after the last heartbeat that got through.`,
     );
-    const renewed = new Set(rows[0]!.renewed);
+    const row = rows[0]!;
+    // Sent, it is there; not sent to a row made anew (it had been forgotten), the next heartbeat sends it.
+    this.registeredWritten = writeList || !row.inserted;
+    const renewed = new Set(row.renewed);
     const held: Lease[] = [];
     const lost: string[] = [];
     for (const [connection, epoch] of mine) {
@@ -262,22 +294,23 @@ export class PostgresLeases {
         if (this.held.get(connection) === epoch) this.held.delete(connection);
       }
     }
-    return { held, lost, liveWorkers: rows[0]!.live, total: rows[0]!.total };
+    return { held, lost, liveWorkers: row.live, total: row.total, onlyHere: row.only_here };
   }
 
   /**
    * Claims up to `max` free or expired leases (among `among`, when given): each gets epoch + 1,
    * this worker as owner, an expiry one TTL away, and a lease_history row. Rows other workers
-   * are claiming, or whose commit is in flight, are skipped, never waited for.
+   * are claiming, or whose commit is in flight, are skipped, never waited for. Those in `first`
+   * (the heartbeat's `onlyHere`) are taken before the rest, then by name.
    */
-  async claim(max: number, among?: readonly string[]): Promise<Lease[]> {
+  async claim(max: number, among?: readonly string[], first: readonly string[] = []): Promise<Lease[]> {
     if (max <= 0 || among?.length === 0) return [];
     const { rows } = await this.query<{ connection: string; epoch: string }>(
       `WITH picked AS MATERIALIZED (
          SELECT connection FROM ${this.layout.leases}
           WHERE (owner IS NULL OR expires_at IS NULL OR expires_at <= clock_timestamp())
             AND ($3::text[] IS NULL OR connection = ANY($3::text[]))
-          ORDER BY connection
+          ORDER BY connection = ANY($5::text[]) DESC, connection
           LIMIT $2
           FOR UPDATE SKIP LOCKED
        ), claimed AS (
@@ -293,7 +326,7 @@ export class PostgresLeases {
             SET owner = EXCLUDED.owner, acquired_at = EXCLUDED.acquired_at, first_commit_at = NULL, last_commit_at = NULL, commits = 0
        )
        SELECT connection, epoch FROM claimed ORDER BY connection`,
-      [this.worker, Math.floor(max), among === undefined ? null : [...among], this.ttlMs],
+      [this.worker, Math.floor(max), among === undefined ? null : [...among], this.ttlMs, [...first]],
       'Nothing was claimed.',
     );
     const leases = rows.map((row) => ({ connection: row.connection, epoch: Number(row.epoch) }));
