@@ -73,7 +73,8 @@ describe('eventsync error messages', () => {
     { coordinator: 'postgres://127.0.0.1:9/eventsync', ttl: '300ms', says: ['--lease-ttl must be at least 1s', 'got "300ms"'] },
     { coordinator: 'postgres://127.0.0.1:9/eventsync', ttl: '2h', says: ['--lease-ttl must be at most 1h', 'got "2h"'] },
     { coordinator: '', ttl: '5s', says: ['--coordinator takes the postgres://', 'got an empty one (an unset variable?)'] },
-    { coordinator: 'mysql://app:s3cret-pw@db.internal/app', ttl: '5s', says: ['--coordinator takes the postgres://', 'got "mysql:…"'] },
+    { coordinator: 'mysql://app:s3cret-pw@db.internal/app', ttl: '5s', says: ['--coordinator takes the postgres://', 'got a "mysql:" URL'] },
+    { coordinator: 'host=db.internal password=s3cret-pw', ttl: '5s', says: ['got something that is not a URL'] },
   ])('run --coordinator "$coordinator" --lease-ttl $ttl is refused before anything starts', async ({ coordinator, ttl, says }) => {
     const dir = await tempDir('errors');
     const result = await runCli(['run', '--config', `${dir}/never-read.yaml`, '--coordinator', coordinator, '--lease-ttl', ttl]);

@@ -226,8 +226,11 @@ describe('eventsync run --coordinator', () => {
       started.push(narrow);
       const expected = Object.fromEntries(slugs.map((slug, index) => [slug, String(index < 2 ? narrow.pid : wide.pid)]));
       await waitFor('two each, the ones only the wider is configured with on it', async () => JSON.stringify(await owners()) === JSON.stringify(expected), 30_000, 200);
-      // And it stays so: nothing handed back and forth.
+      // And it stays so: no lease changes hands again (a claim would raise its epoch).
+      const epochs = async () => (await mixedDb.query('SELECT connection, epoch FROM eventsync_leases ORDER BY connection')).rows;
+      const settled = await epochs();
       await sleep(2_000);
+      expect(await epochs()).toEqual(settled);
       expect(await owners()).toEqual(expected);
     } finally {
       for (const worker of started) worker.kill('SIGTERM');

@@ -41,8 +41,9 @@ export class SubscriptionHealth {
       ? `the API's circuit breaker disabled it at ${subscription.auto_disabled_at} after ${subscription.consecutive_failures} failed deliveries`
       : 'it was disabled';
     this.options.onAlert(`webhook subscription ${id} was inactive: ${cause}. Re-enabling it; polling fills the gap from the checkpoint.`);
-    const enabled = await this.options.subscriptions.enable(id);
+    // The gap is polled whether or not the enable goes through.
     this.options.onGap();
+    const enabled = await this.options.subscriptions.enable(id);
     return { state: 're-enabled', subscription: enabled, was: subscription };
   }
 }

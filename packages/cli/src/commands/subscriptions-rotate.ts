@@ -107,7 +107,8 @@ async function rotateInRunningSync(id: string, stateDir: string, file: Subscript
   while (Date.now() < deadline) {
     await sleep(LOOK_EVERY_MS);
     const saved = await file.load();
-    if (saved?.previous) begun = true;
+    // The sync's rotation of this one has begun once it is the previous one (a leftover previous, dropped first, is not it).
+    if (saved?.previous?.id === id) begun = true;
     if (saved && saved.id !== id && !saved.previous) {
       io.stdout.write(`rotated ${id} -> ${saved.id} (the running sync accepted both secrets during the overlap and keeps the new one in ${stateDir})\n`);
       return;

@@ -7,8 +7,9 @@
  * ceil(connections / live workers): it claims free or expired leases while under it (a worker
  * that died leaves its leases to expire after the TTL), and hands leases back while over it
  * (a worker that joined takes them). Connections that no other live worker is configured
- * with (a configuration rolling out) are its own, whatever the share: claimed first and never
- * handed back, so none is left to nobody. A handed-back connection is stopped first and released
+ * with (a configuration rolling out) are its own, whatever the share: claimed, and never
+ * handed back while that lasts. One that some workers but not all are configured with can
+ * still wait for a claim until the configurations agree. A handed-back connection is stopped first and released
  * after, so two workers never sync it at once; the commit fence in the sink's transaction
  * makes sure of it even when a worker stalls past its lease.
  *
@@ -60,10 +61,13 @@ export class CoordinatedAssignment {
     const worker = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     const pool = await sharedPool(options.url, worker);
     let leases: PostgresLeases;
+    let opened: PostgresLeases | undefined;
     try {
-      leases = await PostgresLeases.open({ url: options.url, worker, ttlMs, pool });
+      leases = opened = await PostgresLeases.open({ url: options.url, worker, ttlMs, pool });
       await leases.register(options.config.connections.map(({ name }) => name));
     } catch (error) {
+      // Its worker row goes too: left, it would count as a live worker for a whole TTL.
+      await opened?.close().catch(() => undefined);
       await pool.end();
       throw error;
     }
@@ -111,32 +115,33 @@ export class CoordinatedAssignment {
       log(`${name}: lost its lease to another worker; stopped syncing it`);
       void runners.abandon(name);
     }
-    const held = beat.held.filter((lease) => !this.handingBack.has(lease.connection));
     // A runner that ended by itself (its commit refused: the lease lapsed while it stalled) gives the lease up.
-    for (const lease of held) {
-      if (runners.get(lease.connection)?.state === 'stopped') this.handBack(lease);
+    for (const lease of beat.held) {
+      if (!this.handingBack.has(lease.connection) && runners.get(lease.connection)?.state === 'stopped') this.handBack(lease);
     }
+    const held = beat.held.filter((lease) => !this.handingBack.has(lease.connection));
     const share = fairShare(beat.total, beat.liveWorkers);
-    // Connections no other live worker is configured with are this one's, whatever the share:
-    // claimed first, and never handed back while it is so.
+    // What no other live worker is configured with is this one's, whatever the share: claimed
+    // and never handed back while it is so. The share's rest is made of connections others
+    // could sync too.
     const onlyHere = new Set(beat.onlyHere);
-    const target = Math.max(share, onlyHere.size);
-    const shareNote = `${beat.liveWorkers} worker${beat.liveWorkers === 1 ? '' : 's'}, ${beat.total} connections: ${share} each${target > share ? `, ${target} here (${onlyHere.size} only this worker is configured with)` : ''}`;
+    const sharedRoom = Math.max(0, share - onlyHere.size);
+    const shareNote = `${beat.liveWorkers} worker${beat.liveWorkers === 1 ? '' : 's'}, ${beat.total} connections: ${share} each${onlyHere.size > 0 ? ` (${onlyHere.size} only this worker is configured with)` : ''}`;
     if (shareNote !== this.lastShare) log((this.lastShare = shareNote));
     const heldNames = new Set(held.map((lease) => lease.connection));
-    const unheldHere = beat.onlyHere.filter((name) => !heldNames.has(name) && !this.handingBack.has(name));
+    const sharedHeld = held.filter((lease) => !onlyHere.has(lease.connection));
     const configured = new Map(config.connections.map((connection) => [connection.name, connection]));
-    // Under the target: up to it (or to all of its own, if more), its own first. At or over it: its own still unheld, no others.
-    const claims = this.stopped
-      ? []
-      : held.length < target
-        ? await this.leases.claim(Math.max(target - held.length, unheldHere.length), [...configured.keys()], unheldHere)
-        : await this.leases.claim(unheldHere.length, unheldHere);
+    const claims: Lease[] = [];
+    if (!this.stopped) {
+      const unheldHere = beat.onlyHere.filter((name) => !heldNames.has(name) && !this.handingBack.has(name));
+      claims.push(...(await this.leases.claim(unheldHere.length, unheldHere)));
+      const others = [...configured.keys()].filter((name) => !onlyHere.has(name));
+      claims.push(...(await this.leases.claim(sharedRoom - sharedHeld.length, others)));
+    }
     for (const lease of claims) this.startSyncing(lease, configured.get(lease.connection)!);
-    // Over it: hands back what others can sync (once its own are all here).
-    if (claims.length === 0 && held.length > target) {
-      const shared = held.filter((lease) => !onlyHere.has(lease.connection));
-      for (const lease of shared.slice(0, held.length - target)) this.handBack(lease);
+    // Over it: hands back the latest claimed of what others can sync.
+    if (claims.length === 0 && sharedHeld.length > sharedRoom) {
+      for (const lease of sharedHeld.slice(sharedRoom)) this.handBack(lease);
     }
     await this.reportErrors();
   }

@@ -210,7 +210,7 @@ const MIGRATIONS: readonly Migration[] = [
     set: 'coordination',
     name: 'the connections each worker is configured with',
     creates: [],
-    // Null until the worker's first heartbeat after it registered any (and for workers of earlier versions).
+    // What the worker registered ('{}' until it does); null only on the rows of workers of earlier versions.
     statements: (layout) => [`ALTER TABLE ${layout.workers} ADD COLUMN IF NOT EXISTS connections text[]`],
   },
 ];

@@ -116,7 +116,7 @@ export interface Heartbeat {
   /**
    * Connections this worker registered and no other live worker did: nobody else can sync
    * them, so they are this worker's whatever its share. Empty while a live worker's list is
-   * unknown.
+   * unknown (a worker of an earlier version).
    */
   readonly onlyHere: string[];
 }
@@ -145,7 +145,7 @@ export class PostgresLeases {
   private readonly held = new Map<string, number>();
   /** What register() was given, every call's together: the connections this worker is configured with. */
   private readonly registered = new Set<string>();
-  /** Whether this worker's row holds `registered` (a heartbeat that re-creates the row after it was forgotten writes it again). */
+  /** Whether this worker's row holds `registered`: false after a register() whose write failed, until a heartbeat's. */
   private registeredWritten = true;
   private readonly host = hostname();
   private closed = false;
@@ -193,9 +193,11 @@ export class PostgresLeases {
       await leases.run('Nothing was registered.', async (client) => {
         await migrate(client, layout, 'coordination');
         await client.query(
-          `INSERT INTO ${layout.workers} (worker, host, pid, started_at, heartbeat_at, expires_at)
-           VALUES ($1, $2, $3, clock_timestamp(), clock_timestamp(), clock_timestamp() + $4 * interval '1 millisecond')
-           ON CONFLICT (worker) DO UPDATE SET host = EXCLUDED.host, pid = EXCLUDED.pid, heartbeat_at = EXCLUDED.heartbeat_at, expires_at = EXCLUDED.expires_at`,
+          // Configured with nothing until register(): a null list is a worker of an earlier version's.
+          `INSERT INTO ${layout.workers} (worker, host, pid, started_at, heartbeat_at, expires_at, connections)
+           VALUES ($1, $2, $3, clock_timestamp(), clock_timestamp(), clock_timestamp() + $4 * interval '1 millisecond', '{}')
+           ON CONFLICT (worker) DO UPDATE SET host = EXCLUDED.host, pid = EXCLUDED.pid, heartbeat_at = EXCLUDED.heartbeat_at, expires_at = EXCLUDED.expires_at,
+                  connections = EXCLUDED.connections`,
           [options.worker, leases.host, process.pid, options.ttlMs],
         );
       });
@@ -233,14 +235,15 @@ export class PostgresLeases {
   async heartbeat(): Promise<Heartbeat> {
     const mine = [...this.held];
     // The list is written only when the row may lack it: it can run to thousands of names.
+    // A row made anew (others forgot this worker while it paused) gets the list; an existing
+    // one only when it may lack it.
     const writeList = !this.registeredWritten;
-    const { rows } = await this.query<{ renewed: string[]; inserted: boolean; live: number; total: number; only_here: string[] }>(
+    const { rows } = await this.query<{ renewed: string[]; live: number; total: number; only_here: string[] }>(
       `WITH me AS (
          INSERT INTO ${this.layout.workers} (worker, host, pid, started_at, heartbeat_at, expires_at, connections)
-         VALUES ($1, $2, $3, clock_timestamp(), clock_timestamp(), clock_timestamp() + $4 * interval '1 millisecond', $8::text[])
+         VALUES ($1, $2, $3, clock_timestamp(), clock_timestamp(), clock_timestamp() + $4 * interval '1 millisecond', $7::text[])
          ON CONFLICT (worker) DO UPDATE SET heartbeat_at = EXCLUDED.heartbeat_at, expires_at = EXCLUDED.expires_at,
-                connections = coalesce(EXCLUDED.connections, ${this.layout.workers}.connections)
-         RETURNING (xmax = 0) AS inserted
+                connections = coalesce($8::text[], ${this.layout.workers}.connections)
        ), renewed AS (
          UPDATE ${this.layout.leases} l SET expires_at = clock_timestamp() + $4 * interval '1 millisecond', updated_at = clock_timestamp()
            FROM unnest($5::text[], $6::bigint[]) AS held(connection, epoch)
@@ -257,7 +260,6 @@ export class PostgresLeases {
          SELECT EXISTS (SELECT 1 FROM others WHERE connections IS NULL) AS found
        )
        SELECT array(SELECT connection FROM renewed) AS renewed,
-              (SELECT inserted FROM me) AS inserted,
               (SELECT count(*) FROM others)::int + 1 AS live,
               (SELECT count(*) FROM ${this.layout.leases}
                 WHERE (SELECT found FROM unknown)
@@ -280,8 +282,7 @@ export class PostgresLeases {
       `The leases this worker holds expire ${this.ttlMs} ms after the last heartbeat that got through.`,
     );
     const row = rows[0]!;
-    // Sent, it is there; not sent to a row made anew (it had been forgotten), the next heartbeat sends it.
-    this.registeredWritten = writeList || !row.inserted;
+    this.registeredWritten = true;
     const renewed = new Set(row.renewed);
     const held: Lease[] = [];
     const lost: string[] = [];
@@ -300,17 +301,16 @@ export class PostgresLeases {
   /**
    * Claims up to `max` free or expired leases (among `among`, when given): each gets epoch + 1,
    * this worker as owner, an expiry one TTL away, and a lease_history row. Rows other workers
-   * are claiming, or whose commit is in flight, are skipped, never waited for. Those in `first`
-   * (the heartbeat's `onlyHere`) are taken before the rest, then by name.
+   * are claiming, or whose commit is in flight, are skipped, never waited for.
    */
-  async claim(max: number, among?: readonly string[], first: readonly string[] = []): Promise<Lease[]> {
+  async claim(max: number, among?: readonly string[]): Promise<Lease[]> {
     if (max <= 0 || among?.length === 0) return [];
     const { rows } = await this.query<{ connection: string; epoch: string }>(
       `WITH picked AS MATERIALIZED (
          SELECT connection FROM ${this.layout.leases}
           WHERE (owner IS NULL OR expires_at IS NULL OR expires_at <= clock_timestamp())
             AND ($3::text[] IS NULL OR connection = ANY($3::text[]))
-          ORDER BY connection = ANY($5::text[]) DESC, connection
+          ORDER BY connection
           LIMIT $2
           FOR UPDATE SKIP LOCKED
        ), claimed AS (
@@ -326,7 +326,7 @@ export class PostgresLeases {
             SET owner = EXCLUDED.owner, acquired_at = EXCLUDED.acquired_at, first_commit_at = NULL, last_commit_at = NULL, commits = 0
        )
        SELECT connection, epoch FROM claimed ORDER BY connection`,
-      [this.worker, Math.floor(max), among === undefined ? null : [...among], this.ttlMs, [...first]],
+      [this.worker, Math.floor(max), among === undefined ? null : [...among], this.ttlMs],
       'Nothing was claimed.',
     );
     const leases = rows.map((row) => ({ connection: row.connection, epoch: Number(row.epoch) }));
