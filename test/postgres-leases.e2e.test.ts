@@ -332,6 +332,14 @@ describe('PostgresLeases', () => {
     // Gone, its list goes with it: its leases handed back, nobody counts x1 and x2.
     await wider.close();
     expect(await a.heartbeat()).toMatchObject({ liveWorkers: 2, total: 4 });
+
+    // A worker that joins with its connections is listed from its first statement on: the
+    // others never see a live worker configured with nothing, and take nothing as theirs alone.
+    const joining = await worker('joining', { ttlMs: 60_000, connections: ['c1', 'c2', 'c5'] });
+    const { rows } = await admin.query(`SELECT connections FROM ${prefix}workers WHERE worker = 'joining'`);
+    expect(rows).toEqual([{ connections: ['c1', 'c2', 'c5'] }]);
+    expect(await a.heartbeat()).toMatchObject({ liveWorkers: 3, total: 5 });
+    expect(await joining.heartbeat()).toMatchObject({ liveWorkers: 3, total: 5, onlyHere: ['c5'] });
   });
 
   it('keeps last_error of a lease it holds for status, and a claim clears it', async () => {

@@ -41,9 +41,13 @@ export class SubscriptionHealth {
       ? `the API's circuit breaker disabled it at ${subscription.auto_disabled_at} after ${subscription.consecutive_failures} failed deliveries`
       : 'it was disabled';
     this.options.onAlert(`webhook subscription ${id} was inactive: ${cause}. Re-enabling it; polling fills the gap from the checkpoint.`);
-    // The gap is polled whether or not the enable goes through.
-    this.options.onGap();
-    const enabled = await this.options.subscriptions.enable(id);
+    let enabled: Subscription;
+    try {
+      enabled = await this.options.subscriptions.enable(id);
+    } finally {
+      // Whether or not the enable went through: polling fills the gap either way.
+      this.options.onGap();
+    }
     return { state: 're-enabled', subscription: enabled, was: subscription };
   }
 }

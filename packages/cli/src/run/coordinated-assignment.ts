@@ -61,13 +61,10 @@ export class CoordinatedAssignment {
     const worker = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
     const pool = await sharedPool(options.url, worker);
     let leases: PostgresLeases;
-    let opened: PostgresLeases | undefined;
     try {
-      leases = opened = await PostgresLeases.open({ url: options.url, worker, ttlMs, pool });
-      await leases.register(options.config.connections.map(({ name }) => name));
+      // Joins with its connections listed, in the statements that make its worker row.
+      leases = await PostgresLeases.open({ url: options.url, worker, ttlMs, pool, connections: options.config.connections.map(({ name }) => name) });
     } catch (error) {
-      // Its worker row goes too: left, it would count as a live worker for a whole TTL.
-      await opened?.close().catch(() => undefined);
       await pool.end();
       throw error;
     }
@@ -140,7 +137,8 @@ export class CoordinatedAssignment {
     }
     for (const lease of claims) this.startSyncing(lease, configured.get(lease.connection)!);
     // Over it: hands back the latest claimed of what others can sync.
-    if (claims.length === 0 && sharedHeld.length > sharedRoom) {
+    // Not while stopping: the runners are being stopped already, and close() releases every lease after.
+    if (!this.stopped && claims.length === 0 && sharedHeld.length > sharedRoom) {
       for (const lease of sharedHeld.slice(sharedRoom)) this.handBack(lease);
     }
     await this.reportErrors();

@@ -95,6 +95,12 @@ export interface LeasesOptions {
   readonly pool?: PostgresPool;
   /** How long to wait for a connection of our own pool. Default 10 s. */
   readonly connectTimeoutMs?: number;
+  /**
+   * The connections this worker is configured with, registered as it joins (see register()):
+   * its row then never shows it configured with nothing, which would make the others take
+   * every connection for a tick.
+   */
+  readonly connections?: readonly string[];
 }
 
 export interface Heartbeat {
@@ -188,19 +194,23 @@ export class PostgresLeases {
       // An idle connection that breaks is dropped by the pool; the next query gets a fresh one.
       pool.on('error', () => undefined);
     }
+    const connections = [...new Set(options.connections ?? [])];
+    if (connections.some((connection) => connection === '')) throw new ConfigError('a connection name must not be empty', 'connections');
     const leases = new PostgresLeases(pool, !options.pool, layout, target, options.worker, options.ttlMs);
     try {
       await leases.run('Nothing was registered.', async (client) => {
         await migrate(client, layout, 'coordination');
+        await client.query(insertLeaseRows(layout), [connections]);
+        // A null list is only ever a worker of an earlier version's.
         await client.query(
-          // Configured with nothing until register(): a null list is a worker of an earlier version's.
           `INSERT INTO ${layout.workers} (worker, host, pid, started_at, heartbeat_at, expires_at, connections)
-           VALUES ($1, $2, $3, clock_timestamp(), clock_timestamp(), clock_timestamp() + $4 * interval '1 millisecond', '{}')
+           VALUES ($1, $2, $3, clock_timestamp(), clock_timestamp(), clock_timestamp() + $4 * interval '1 millisecond', $5::text[])
            ON CONFLICT (worker) DO UPDATE SET host = EXCLUDED.host, pid = EXCLUDED.pid, heartbeat_at = EXCLUDED.heartbeat_at, expires_at = EXCLUDED.expires_at,
                   connections = EXCLUDED.connections`,
-          [options.worker, leases.host, process.pid, options.ttlMs],
+          [options.worker, leases.host, process.pid, options.ttlMs, connections],
         );
       });
+      for (const connection of connections) leases.registered.add(connection);
       return leases;
     } catch (error) {
       if (!options.pool) await pool.end().catch(() => undefined);
@@ -211,15 +221,7 @@ export class PostgresLeases {
   /** Ensures a lease row for each configured connection; rows of connections others configured are left alone. */
   async register(connections: readonly string[]): Promise<void> {
     if (connections.some((connection) => connection === '')) throw new ConfigError('a connection name must not be empty', 'connections');
-    // A new row starts at the last epoch its history knows, so an epoch is never reused, even after someone deleted the row.
-    await this.query(
-      `INSERT INTO ${this.layout.leases} (connection, epoch)
-       SELECT name, coalesce((SELECT max(epoch) FROM ${this.layout.leaseHistory} h WHERE h.connection = name), 0)
-         FROM unnest($1::text[]) AS configured(name)
-       ON CONFLICT (connection) DO NOTHING`,
-      [[...new Set(connections)]],
-      'Nothing was registered.',
-    );
+    await this.query(insertLeaseRows(this.layout), [[...new Set(connections)]], 'Nothing was registered.');
     for (const connection of connections) this.registered.add(connection);
     // On the worker row at once, not at the next heartbeat: until it is there, other workers
     // count this one's connections as nobody's.
@@ -236,7 +238,7 @@ export class PostgresLeases {
     const mine = [...this.held];
     // The list is written only when the row may lack it: it can run to thousands of names.
     // A row made anew (others forgot this worker while it paused) gets the list; an existing
-    // one only when it may lack it.
+    // one only when a register() could not write it.
     const writeList = !this.registeredWritten;
     const { rows } = await this.query<{ renewed: string[]; live: number; total: number; only_here: string[] }>(
       `WITH me AS (
@@ -282,7 +284,7 @@ export class PostgresLeases {
       `The leases this worker holds expire ${this.ttlMs} ms after the last heartbeat that got through.`,
     );
     const row = rows[0]!;
-    this.registeredWritten = true;
+    if (writeList) this.registeredWritten = true;
     const renewed = new Set(row.renewed);
     const held: Lease[] = [];
     const lost: string[] = [];
@@ -439,4 +441,12 @@ async function readLeaseStatus(client: Pick<PoolClient, 'query'>, layout: Postgr
     lastError: row.last_error,
     liveOwner: row.live_owner,
   }));
+}
+
+/** Ensures a lease row per name ($1). A new row starts at the last epoch its history knows, so an epoch is never reused, even after someone deleted the row. */
+function insertLeaseRows(layout: PostgresLayout): string {
+  return `INSERT INTO ${layout.leases} (connection, epoch)
+          SELECT name, coalesce((SELECT max(epoch) FROM ${layout.leaseHistory} h WHERE h.connection = name), 0)
+            FROM unnest($1::text[]) AS configured(name)
+          ON CONFLICT (connection) DO NOTHING`;
 }
