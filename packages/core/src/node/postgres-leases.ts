@@ -4,10 +4,11 @@
  *
  * Tables (postgres-layout.ts, set `coordination`): `<prefix>leases` has a row per connection
  * (owner, epoch, expires_at, last_error), `<prefix>workers` a row per live worker (its
- * heartbeat, the connections it is configured with), `<prefix>lease_history` a row per claim (when acquired, first and last commit,
- * how many). A worker registers the connections it is configured with, claims free or expired
- * rows, renews what it holds with a heartbeat every ttl/5, and commits each connection's events
- * through a fence (postgres-fence.ts) that PostgresStorage checks inside every commit.
+ * heartbeat, the connections it is configured with), `<prefix>lease_history` a row per claim
+ * (when acquired, first and last commit, how many). A worker registers the connections it is
+ * configured with, claims free or expired rows, renews what it holds with a heartbeat every
+ * ttl/5, and commits each connection's events through a fence (postgres-fence.ts) that
+ * PostgresStorage checks inside every commit.
  *
  * Why a lease table and not session advisory locks (what one sync per source uses,
  * postgres-writer-lock.ts): an advisory lock lives and dies with one database session. Across
