@@ -44,16 +44,23 @@ function startWorker(configPath: string): Worker {
   return Object.assign(child, { stderr_: () => stderr });
 }
 
-/** Lease owners by worker pid, as the lease table has them now. */
-async function ownersByPid(client = db): Promise<Map<number, number>> {
+/** Each connection's owner as the lease table has it now: the worker's pid, null when no live lease. */
+async function ownerPids(client = db): Promise<Map<string, number | null>> {
   // Until the first worker has created the tables, nobody owns anything.
   const { rows } = await client
-    .query<{ owner: string | null; n: number }>('SELECT owner, count(*)::int AS n FROM eventsync_leases WHERE expires_at > clock_timestamp() GROUP BY owner')
+    .query<{ connection: string; owner: string | null }>('SELECT connection, CASE WHEN expires_at > clock_timestamp() THEN owner END AS owner FROM eventsync_leases ORDER BY connection')
     .catch((error: { code?: string }) => {
       if (error.code === '42P01') return { rows: [] };
       throw error;
     });
-  return new Map(rows.filter((row) => row.owner !== null).map((row) => [Number(row.owner!.split(':')[1]), row.n]));
+  return new Map(rows.map((row) => [row.connection, row.owner === null ? null : Number(row.owner.split(':')[1])]));
+}
+
+/** Live leases by worker pid. */
+async function ownersByPid(client = db): Promise<Map<number, number>> {
+  const counts = new Map<number, number>();
+  for (const pid of (await ownerPids(client)).values()) if (pid !== null) counts.set(pid, (counts.get(pid) ?? 0) + 1);
+  return counts;
 }
 
 async function rowCounts(): Promise<Map<string, number>> {
@@ -206,25 +213,16 @@ describe('eventsync run --coordinator', () => {
       return path;
     };
     const slugs = box.tenants.map((tenant) => tenant.slug);
-    const owners = async (): Promise<Record<string, string | null>> => {
-      // Until the first worker has created the tables, nobody owns anything.
-      const { rows } = await mixedDb
-        .query<{ connection: string; owner: string | null }>('SELECT connection, CASE WHEN expires_at > clock_timestamp() THEN owner END AS owner FROM eventsync_leases ORDER BY connection')
-        .catch((error: { code?: string }) => {
-          if (error.code === '42P01') return { rows: [] };
-          throw error;
-        });
-      return Object.fromEntries(rows.map((row) => [row.connection, row.owner === null ? null : row.owner.split(':')[1]!]));
-    };
+    const owners = async (): Promise<Record<string, number | null>> => Object.fromEntries(await ownerPids(mixedDb));
     // The wider configuration starts first and, alone, takes everything; the narrower joins.
     const wide = startCli(['run', '--config', await configFor('wide', slugs), '--coordinator', url, '--lease-ttl', TTL]);
     const started = [wide];
     let results: CliResult[] = [];
     try {
-      await waitFor('the first worker holding all four', async () => Object.values(await owners()).filter((owner) => owner === String(wide.pid)).length === 4, 30_000, 200);
+      await waitFor('the first worker holding all four', async () => Object.values(await owners()).filter((owner) => owner === wide.pid).length === 4, 30_000, 200);
       const narrow = startCli(['run', '--config', await configFor('narrow', slugs.slice(0, 2)), '--coordinator', url, '--lease-ttl', TTL]);
       started.push(narrow);
-      const expected = Object.fromEntries(slugs.map((slug, index) => [slug, String(index < 2 ? narrow.pid : wide.pid)]));
+      const expected = Object.fromEntries(slugs.map((slug, index) => [slug, index < 2 ? narrow.pid! : wide.pid!]));
       await waitFor('two each, the ones only the wider is configured with on it', async () => JSON.stringify(await owners()) === JSON.stringify(expected), 30_000, 200);
       // And it stays so: no lease changes hands again (a claim would raise its epoch).
       const epochs = async () => (await mixedDb.query('SELECT connection, epoch FROM eventsync_leases ORDER BY connection')).rows;

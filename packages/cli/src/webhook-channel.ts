@@ -138,14 +138,10 @@ export class WebhookChannel {
     // since the last one is re-enabled (and said so, and its gap polled) before the rotation
     // copies it, which leaves the new one as it finds the old. One that cannot be re-enabled
     // fails the rotation here, before anything is created.
-    const health = await this.health.check();
-    this.options.onHealth?.(health);
+    const health = await this.checkOnce();
     this.stopIfClosing();
-    if (health.state === 'missing') {
-      // Made anew, it has a secret of its own already: nothing left to rotate.
-      await this.create();
-      return;
-    }
+    // Made anew, it has a secret of its own already: nothing left to rotate.
+    if (health.state === 'missing') return;
     const before = this.saved!;
     // From the create request on, the API may sign deliveries with a secret this process does not have yet.
     let arrived!: () => void;
@@ -305,11 +301,17 @@ export class WebhookChannel {
 
   private async check(): Promise<void> {
     try {
-      const outcome = await this.health.check();
-      this.options.onHealth?.(outcome);
-      if (outcome.state === 'missing' && !this.closing.signal.aborted) await this.create();
+      await this.checkOnce();
     } catch (error) {
       this.options.log(`could not check the webhook subscription: ${error instanceof Error ? error.message : String(error)}`);
     }
+  }
+
+  /** One health check, told to the observer; a subscription found gone is made anew unless the channel is closing. */
+  private async checkOnce(): Promise<HealthOutcome> {
+    const outcome = await this.health.check();
+    this.options.onHealth?.(outcome);
+    if (outcome.state === 'missing' && !this.closing.signal.aborted) await this.create();
+    return outcome;
   }
 }

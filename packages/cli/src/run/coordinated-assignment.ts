@@ -9,9 +9,9 @@
  * (a worker that joined takes them). Connections that no other live worker is configured
  * with (a configuration rolling out) are its own, whatever the share: claimed, and never
  * handed back while that lasts. One that some workers but not all are configured with can
- * still wait for a claim until the configurations agree. A handed-back connection is stopped first and released
- * after, so two workers never sync it at once; the commit fence in the sink's transaction
- * makes sure of it even when a worker stalls past its lease.
+ * still wait for a claim until the configurations agree. A handed-back connection is
+ * stopped first and released after, so two workers never sync it at once; the commit fence
+ * in the sink's transaction makes sure of it even when a worker stalls past its lease.
  *
  * Stopping a connection can take a moment (the page in hand is saved), so stops run beside
  * the ticks, never inside one: a tick that waited on them could miss a renewal.

@@ -70,9 +70,9 @@ export async function appendDurably(file: FileHandle, bytes: Uint8Array, durabil
 }
 
 async function datasync(file: FileHandle, mayBlockLoop: boolean): Promise<void> {
+  if (!mayBlockLoop) return file.datasync();
   let pace = paces.get(file);
   if (!pace) paces.set(file, (pace = new SyncPace()));
-  if (!mayBlockLoop) return file.datasync();
   const startedAt = performance.now();
   if (pace.onLoop) fdatasyncSync(file.fd);
   else await file.datasync();
