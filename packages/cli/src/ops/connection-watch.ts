@@ -60,6 +60,9 @@ export interface WatchOptions {
 /** "A few minutes" of nothing but 429s and 503s, the issue's words for when waiting stops being routine. */
 export const THROTTLED_ALERT_MS = 3 * 60_000;
 
+/** Paths whose kind is remembered; past it the memory starts again (each rotation adds a subscription's paths). */
+const KNOWN_PATHS = 64;
+
 interface Outcome {
   readonly status: number | undefined;
   readonly message: string;
@@ -68,6 +71,7 @@ interface Outcome {
 export class ConnectionWatch {
   /** The last outcome per kind of call (`GET /events`): a 403 on one endpoint is not cleared by a 200 on another. */
   private readonly lastByKind = new Map<string, Outcome>();
+  private readonly kindsByPath = new Map<string, Map<string, string>>();
   private throttledSince: number | undefined;
   private sinkError: string | undefined;
   private subscription: SubscriptionState | undefined;
@@ -83,11 +87,13 @@ export class ConnectionWatch {
 
   // Inputs: called by observers.
 
+  /** Called for every request: a drain makes thousands a minute, so a repeat of the last outcome changes nothing. */
   request(observation: RequestObservation): void {
-    const { status, error, method, path } = observation;
-    const kind = `${method} /${path.split('/')[1] ?? ''}`;
+    const { status, error } = observation;
+    const kind = this.kindOf(observation);
     const failed = error !== undefined && !answeredNormally(status);
-    this.lastByKind.set(kind, { status, message: failed ? error.message : '' });
+    const last = this.lastByKind.get(kind);
+    if (failed || last === undefined || last.status !== status || last.message !== '') this.lastByKind.set(kind, { status, message: failed ? error.message : '' });
     if (failed) this.lastError = { at: this.options.now(), message: error.message };
     if (status === 429 || status === 503) this.throttledSince ??= this.options.now();
     else if (status !== undefined && status < 300) this.throttledSince = undefined;
@@ -130,6 +136,18 @@ export class ConnectionWatch {
   /** Failed deliveries the API's audit recorded for the subscription in the last health interval. */
   deliveryFailures(count: number): void {
     this.failures = count;
+  }
+
+  /** `GET /events`, `POST /webhooks`: method and first path segment, remembered per path (a handful: the feed, the subscription's few). */
+  private kindOf({ method, path }: RequestObservation): string {
+    let kinds = this.kindsByPath.get(path);
+    if (!kinds) {
+      if (this.kindsByPath.size >= KNOWN_PATHS) this.kindsByPath.clear();
+      this.kindsByPath.set(path, (kinds = new Map()));
+    }
+    let kind = kinds.get(method);
+    if (kind === undefined) kinds.set(method, (kind = `${method} /${path.split('/')[1] ?? ''}`));
+    return kind;
   }
 
   // Outputs: read by readiness, alerts, metrics and the status page.
