@@ -4,11 +4,11 @@
  * rotate` for a handler someone else runs.
  */
 import http from 'node:http';
-import { access, readFile } from 'node:fs/promises';
+import { access, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createVerifier, PRESETS } from '@eventsync/core';
+import { createVerifier, keyHint, PRESETS } from '@eventsync/core';
 import { createNodeClient } from '@eventsync/core/node';
 import { startSandbox } from '@eventsync/sandbox';
 import { duplicates, idsInFile, runCli, startCli, tempDir } from './support/cli.js';
@@ -16,6 +16,8 @@ import { waitFor } from './support/ops.js';
 
 /** The sandbox runs without rate limits here; the sync's limiter is told so. */
 const UNLIMITED = 'read:100000/1m,write:100000/1m';
+/** A second key of the sandbox's tenant, for the test's own look at the subscriptions while the sync's key is revoked. */
+const WATCHING_KEY = 'wlcro_test_watching0key0for0rotation0Xp4';
 
 const cleanups: Array<() => Promise<unknown> | unknown> = [];
 afterEach(async () => {
@@ -107,6 +109,37 @@ describe('secret rotation', () => {
     expect(result.signal, result.stderr).toBeNull();
     expect(result.code, result.stderr).toBe(0);
     expect((await createNodeClient({ baseUrl: sandbox.url, apiKey: sandbox.apiKey }).subscriptions.list()).data).toEqual([]);
+  }, 60_000);
+
+  it("subscriptions rotate <a running sync's id>: a rotation the sync cannot do is reported at once with its reason, and changes nothing", async () => {
+    const sandbox = await startSandbox({ seed: 62, visibilityLagMs: 200, policies: false, webhooks: { timeScale: 0.001 }, keys: [{ key: WATCHING_KEY, name: 'the test' }] });
+    cleanups.push(() => sandbox.stop());
+    const dir = await tempDir('ops-rotation-fails');
+    const keyFile = join(dir, 'api-key');
+    await writeFile(keyFile, `${sandbox.apiKey}\n`, { mode: 0o600 });
+    // With a key file, a refused key is waited out: the sync keeps running (and its lock) while the key is revoked.
+    const sync = startCli(['sync', '--listen', '0', '--api-key-file', keyFile, '--health-interval', '500ms', '--poll-interval', '1s', '--no-status', '--rate-limit', UNLIMITED, '--data-dir', dir], {
+      EVENTSYNC_BASE_URL: sandbox.url,
+    });
+    cleanups.push(() => sync.kill('SIGKILL'));
+    const savedFile = join(dir, 'state', 'subscription.json');
+    const savedId = (): Promise<string | undefined> => readFile(savedFile, 'utf8').then((text) => (JSON.parse(text) as { id: string }).id, () => undefined);
+    const subscription = await waitFor('the subscription', savedId, 20_000);
+
+    // The rotation's first request is refused. Waiting out --wait (10 minutes) would outlast this test.
+    sandbox.revokeKey(sandbox.apiKey);
+    const rotated = await runCli(['subscriptions', 'rotate', subscription, '--data-dir', dir, '--wait', '10m'], {});
+    expect(rotated.code, rotated.stderr).toBe(1);
+    expect(rotated.stderr).toContain(`could not rotate ${subscription} (`);
+    expect(rotated.stderr).toContain('401');
+    expect(rotated.stderr).toContain(keyHint(sandbox.apiKey));
+    expect(rotated.stderr).not.toContain(sandbox.apiKey);
+    expect(rotated.stderr).not.toMatch(/unexpected error/);
+
+    expect(await savedId()).toBe(subscription);
+    const watching = createNodeClient({ baseUrl: sandbox.url, apiKey: WATCHING_KEY });
+    expect((await watching.subscriptions.list()).data.map((each) => each.id)).toEqual([subscription]);
+    expect(sync.exitCode).toBeNull();
   }, 60_000);
 
   it('subscriptions rotate <id> for another handler: prints the new secret, waits until the handler accepts it, then deletes the old subscription', async () => {

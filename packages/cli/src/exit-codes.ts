@@ -13,6 +13,7 @@ import {
   StorageError,
 } from '@eventsync/core';
 import { InvalidSignature } from './commands/verify.js';
+import { RotationFailed } from './secret-rotation.js';
 import { UsageError } from './usage-error.js';
 
 export const EXIT = {
@@ -57,7 +58,7 @@ export function describeError(error: unknown, debug: boolean): string {
   if (!(error instanceof Error)) return String(error);
   const source = error instanceof ConfigError ? SETTING_SOURCES[error.setting] : undefined;
   if (source && !debug) return `${error.message} (set with ${source})`;
-  const known = error instanceof EventsyncError || error instanceof UsageError || error instanceof InvalidSignature;
+  const known = error instanceof EventsyncError || error instanceof UsageError || error instanceof InvalidSignature || error instanceof RotationFailed;
   if (known && !debug) return error.message;
   return debug ? (error.stack ?? error.message) : `${error.message}\n(unexpected error: run with EVENTSYNC_DEBUG=1 for details)`;
 }

@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { NotFoundError, StoppedError, SubscriptionHealth, WebhookIntake, type EventsyncClient, type HealthOutcome, type Subscription, type SyncEngine } from '@eventsync/core';
 import { stoppableSleep, type WebhookReceiver } from '@eventsync/core/node';
+import { saveRotationFailure } from './rotation-failure.js';
 import { rotateSecret } from './secret-rotation.js';
 import { SubscriptionFile, type SavedSubscription } from './subscription-file.js';
 
@@ -115,15 +116,22 @@ export class WebhookChannel {
   /**
    * A new signing secret with no gap (secret-rotation.ts): a second subscription, both
    * secrets accepted, a test delivery through the receiver, the old one deleted. One at a
-   * time; false when one was already under way or the channel is closing.
+   * time; false when one was already under way or the channel is closing. A failure is also
+   * noted in the state directory, for `subscriptions rotate` waiting on it (rotation-failure.ts).
    */
   async rotateSecret(): Promise<boolean> {
     if (this.rotating || this.closing.signal.aborted || !this.saved) return false;
+    const subscription = this.saved.id;
     const rotation = this.rotate();
     this.rotating = rotation;
     try {
       await rotation;
       return true;
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      // Only a note for a waiting command: the caller logs the failure whether or not it is saved.
+      await saveRotationFailure(this.options.stateDir, { subscription, at: Date.now(), reason }).catch(() => undefined);
+      throw error;
     } finally {
       this.rotating = undefined;
     }

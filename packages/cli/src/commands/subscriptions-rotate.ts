@@ -3,9 +3,10 @@
  *
  * When <id> is the subscription of a sync running with --listen on this machine (its state
  * directory names it), that sync is sent SIGHUP and does the rotation itself, since its
- * receiver is the handler; the command waits until it is done. Any other subscription's
- * handler is someone else's: the command prints the new secret, waits until the handler
- * accepts a test delivery signed with it, then deletes the old subscription.
+ * receiver is the handler; the command waits until it is done, or until the sync notes that
+ * it failed (rotation-failure.ts) or stops. Any other subscription's handler is someone
+ * else's: the command prints the new secret, waits until the handler accepts a test delivery
+ * signed with it, then deletes the old subscription.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join, resolve } from 'node:path';
@@ -14,7 +15,8 @@ import { stateLockOwner } from '@eventsync/core/node';
 import { createCliClient } from '../cli-client.js';
 import { requireApi, resolveConnection, type ConnectionFlags } from '../connection.js';
 import { parseDuration } from '../durations.js';
-import { rotateSecret } from '../secret-rotation.js';
+import { loadRotationFailure } from '../rotation-failure.js';
+import { rotateSecret, RotationFailed } from '../secret-rotation.js';
 import { SubscriptionFile } from '../subscription-file.js';
 import { UsageError } from '../usage-error.js';
 
@@ -100,21 +102,23 @@ async function rotateInRunningSync(id: string, stateDir: string, file: Subscript
         'its receiver must take the new secret, so start it (it reuses the subscription) and rotate then, or start it with --rotate-secret-every',
     );
   }
+  const signalledAt = Date.now();
   process.kill(owner.pid, 'SIGHUP');
   io.stderr.write(`eventsync: ${id} belongs to the sync running as pid ${owner.pid}: sent it SIGHUP, which makes it rotate its secret\n`);
-  const deadline = Date.now() + waitMs;
-  let begun = false;
+  const deadline = signalledAt + waitMs;
   while (Date.now() < deadline) {
     await sleep(LOOK_EVERY_MS);
     const saved = await file.load();
-    // The sync's rotation of this one has begun once it is the previous one (a leftover previous, dropped first, is not it).
-    if (saved?.previous?.id === id) begun = true;
     if (saved && saved.id !== id && !saved.previous) {
       io.stdout.write(`rotated ${id} -> ${saved.id} (the running sync accepted both secrets during the overlap and keeps the new one in ${stateDir})\n`);
       return;
     }
-    // Begun, then back to the old subscription alone: the sync undid a rotation that failed.
-    if (begun && saved?.id === id && !saved.previous) throw new UsageError(`the sync (pid ${owner.pid}) could not rotate ${id} and undid it; its log says why`);
+    const failure = await loadRotationFailure(stateDir);
+    if (failure?.subscription === id && failure.at >= signalledAt) {
+      throw new RotationFailed(`the sync (pid ${owner.pid}) could not rotate ${id} (${failure.reason}); ${id} and its secret stay in use, and the sync's log says more`);
+    }
+    const holder = await stateLockOwner(stateDir);
+    if (holder?.pid !== owner.pid || !holder.alive) throw new RotationFailed(`the sync (pid ${owner.pid}) stopped before it rotated ${id}`);
   }
-  throw new UsageError(`the sync (pid ${owner.pid}) did not finish rotating ${id} within ${Math.round(waitMs / 1000)} s; its log says why`);
+  throw new RotationFailed(`the sync (pid ${owner.pid}) did not finish rotating ${id} within ${Math.round(waitMs / 1000)} s; its log says why`);
 }
