@@ -4,7 +4,7 @@
  * rotate` for a handler someone else runs.
  */
 import http from 'node:http';
-import { access, readFile, writeFile } from 'node:fs/promises';
+import { access, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -111,7 +111,7 @@ describe('secret rotation', () => {
     expect((await createNodeClient({ baseUrl: sandbox.url, apiKey: sandbox.apiKey }).subscriptions.list()).data).toEqual([]);
   }, 60_000);
 
-  it("subscriptions rotate <a running sync's id>: a rotation the sync cannot do is reported at once with its reason, and changes nothing", async () => {
+  it("subscriptions rotate <a running sync's id>: a rotation the sync cannot do is reported at once with its reason and changes nothing; the next one is not mistaken for it", async () => {
     const sandbox = await startSandbox({ seed: 62, visibilityLagMs: 200, policies: false, webhooks: { timeScale: 0.001 }, keys: [{ key: WATCHING_KEY, name: 'the test' }] });
     cleanups.push(() => sandbox.stop());
     const dir = await tempDir('ops-rotation-fails');
@@ -129,16 +129,33 @@ describe('secret rotation', () => {
     // The rotation's first request is refused. Waiting out --wait (10 minutes) would outlast this test.
     sandbox.revokeKey(sandbox.apiKey);
     const rotated = await runCli(['subscriptions', 'rotate', subscription, '--data-dir', dir, '--wait', '10m'], {});
-    expect(rotated.code, rotated.stderr).toBe(1);
+    expect(rotated.code, rotated.stderr).toBe(9);
     expect(rotated.stderr).toContain(`could not rotate ${subscription} (`);
     expect(rotated.stderr).toContain('401');
     expect(rotated.stderr).toContain(keyHint(sandbox.apiKey));
-    expect(rotated.stderr).not.toContain(sandbox.apiKey);
+    expect(rotated.stderr).toContain('nothing changed');
     expect(rotated.stderr).not.toMatch(/unexpected error/);
-
+    const note = await readFile(join(dir, 'state', 'rotation-failure.json'), 'utf8');
+    const secret = (JSON.parse(await readFile(savedFile, 'utf8')) as { secret: string }).secret;
+    for (const text of [rotated.stderr, note]) {
+      expect(text).not.toContain(sandbox.apiKey);
+      expect(text).not.toContain(secret);
+    }
     expect(await savedId()).toBe(subscription);
     const watching = createNodeClient({ baseUrl: sandbox.url, apiKey: WATCHING_KEY });
     expect((await watching.subscriptions.list()).data.map((each) => each.id)).toEqual([subscription]);
+
+    // A valid key again: the next rotation works, and the earlier failure's note is not taken for it.
+    await writeFile(`${keyFile}.new`, `${WATCHING_KEY}\n`, { mode: 0o600 });
+    await rename(`${keyFile}.new`, keyFile);
+    await waitFor('the new key', () => sync.stderrSoFar().includes(`now the key ending ${keyHint(WATCHING_KEY)}`), 10_000);
+    // Its test delivery held a second, so that the command looks several times while the rotation runs.
+    sandbox.setWebhookFaults({ delayMs: 1_000 });
+    const again = await runCli(['subscriptions', 'rotate', subscription, '--data-dir', dir, '--wait', '30s'], {});
+    expect(again.code, again.stderr).toBe(0);
+    const next = await savedId();
+    expect(again.stdout).toContain(`rotated ${subscription} -> ${next}`);
+    expect((await watching.subscriptions.list()).data.map((each) => each.id)).toEqual([next]);
     expect(sync.exitCode).toBeNull();
   }, 60_000);
 

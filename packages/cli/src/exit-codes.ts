@@ -26,12 +26,14 @@ export const EXIT = {
   api: 6,
   invalidSignature: 7,
   storage: 8,
+  rotationFailed: 9,
   interrupted: 130,
 } as const;
 
 export function exitCodeFor(error: unknown): number {
   if (error instanceof InvalidSignature) return EXIT.invalidSignature;
   if (error instanceof StorageError) return EXIT.storage;
+  if (error instanceof RotationFailed) return EXIT.rotationFailed;
   if (error instanceof UsageError || error instanceof ConfigError || error instanceof InvalidInputError) return EXIT.usage;
   if (error instanceof AuthError) return EXIT.unauthorized;
   if (error instanceof ScopeError) return EXIT.forbidden;

@@ -130,7 +130,8 @@ export class WebhookChannel {
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       // Only a note for a waiting command: the caller logs the failure whether or not it is saved.
-      await saveRotationFailure(this.options.stateDir, { subscription, at: Date.now(), reason }).catch(() => undefined);
+      const failure = { subscription, inUse: this.saved?.id ?? subscription, reason, at: new Date().toISOString() };
+      await saveRotationFailure(this.options.stateDir, failure).catch(() => undefined);
       throw error;
     } finally {
       this.rotating = undefined;

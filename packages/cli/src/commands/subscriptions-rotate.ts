@@ -9,13 +9,14 @@
  * signed with it, then deletes the old subscription.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { stateLockOwner } from '@eventsync/core/node';
 import { createCliClient } from '../cli-client.js';
 import { requireApi, resolveConnection, type ConnectionFlags } from '../connection.js';
 import { parseDuration } from '../durations.js';
-import { loadRotationFailure } from '../rotation-failure.js';
+import { clearRotationFailure, loadRotationFailure, type RotationFailure } from '../rotation-failure.js';
 import { rotateSecret, RotationFailed } from '../secret-rotation.js';
 import { SubscriptionFile } from '../subscription-file.js';
 import { UsageError } from '../usage-error.js';
@@ -35,7 +36,7 @@ interface RotateIO {
 
 /** A handler being updated by hand gets a test delivery this often; each one it refuses is audited, none trips the breaker (the new subscription is paused). */
 const TEST_EVERY_MS = 5_000;
-/** How often the running sync's subscription file is looked at while it rotates. */
+/** How often the running sync's subscription file, failure note and lock are looked at while it rotates. */
 const LOOK_EVERY_MS = 200;
 
 /**
@@ -63,7 +64,8 @@ export async function runRotate(id: string, flags: RotateFlags, io: RotateIO): P
   const stateDir = resolve(flags.stateDir ?? join(flags.dataDir, 'state'));
   const file = new SubscriptionFile(join(stateDir, 'subscription.json'));
   const saved = await file.load();
-  if (saved?.id === id) return rotateInRunningSync(id, stateDir, file, waitMs, io);
+  // Mid-rotation the sync's file names the subscription it is replacing as `previous`: still the sync's.
+  if (saved?.id === id || saved?.previous?.id === id) return rotateInRunningSync(id, stateDir, file, waitMs, io);
 
   const client = createCliClient(requireApi(resolveConnection(flags, io.env)), flags, io);
   const say = (line: string): void => void io.stderr.write(`eventsync: ${line}\n`);
@@ -102,10 +104,13 @@ async function rotateInRunningSync(id: string, stateDir: string, file: Subscript
         'its receiver must take the new secret, so start it (it reuses the subscription) and rotate then, or start it with --rotate-secret-every',
     );
   }
-  const signalledAt = Date.now();
+  if (owner.host !== hostname()) {
+    throw new UsageError(`${id} is the webhook subscription of the sync running on ${owner.host} (pid ${owner.pid}); run this command there, where it can signal that sync`);
+  }
+  await clearRotationFailure(stateDir);
   process.kill(owner.pid, 'SIGHUP');
   io.stderr.write(`eventsync: ${id} belongs to the sync running as pid ${owner.pid}: sent it SIGHUP, which makes it rotate its secret\n`);
-  const deadline = signalledAt + waitMs;
+  const deadline = Date.now() + waitMs;
   while (Date.now() < deadline) {
     await sleep(LOOK_EVERY_MS);
     const saved = await file.load();
@@ -114,11 +119,16 @@ async function rotateInRunningSync(id: string, stateDir: string, file: Subscript
       return;
     }
     const failure = await loadRotationFailure(stateDir);
-    if (failure?.subscription === id && failure.at >= signalledAt) {
-      throw new RotationFailed(`the sync (pid ${owner.pid}) could not rotate ${id} (${failure.reason}); ${id} and its secret stay in use, and the sync's log says more`);
-    }
+    if (failure?.subscription === id) throw new RotationFailed(describeFailure(failure, owner.pid));
     const holder = await stateLockOwner(stateDir);
     if (holder?.pid !== owner.pid || !holder.alive) throw new RotationFailed(`the sync (pid ${owner.pid}) stopped before it rotated ${id}`);
   }
   throw new RotationFailed(`the sync (pid ${owner.pid}) did not finish rotating ${id} within ${Math.round(waitMs / 1000)} s; its log says why`);
+}
+
+function describeFailure({ subscription, inUse, reason }: RotationFailure, pid: number): string {
+  return inUse === subscription
+    ? `the sync (pid ${pid}) could not rotate ${subscription} (${reason}); nothing changed: ${subscription} and its secret stay in use`
+    : `the sync (pid ${pid}) went over to ${inUse} but could not finish rotating ${subscription} (${reason}); ` +
+        `it deletes what is left of ${subscription} at its next rotation or start, and its log says more`;
 }
