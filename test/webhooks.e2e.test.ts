@@ -252,7 +252,9 @@ describe('handler (docs/api-contract.md, Signatures and Deliveries)', () => {
 
 describe('eventsync sync --listen', () => {
   it('creates exactly one managed subscription, reuses it after a crash, and deletes it on SIGTERM', async () => {
-    const { sandbox, client } = await sandboxWith();
+    // No rate limit: the test's own polling of the subscriptions below would otherwise spend the
+    // key's 60 reads a minute on a slow machine, and the second sync would rightly wait out a 429.
+    const { sandbox, client } = await sandboxWith({ policies: false });
     const dir = await tempDir('listen');
     const env = { EVENTSYNC_BASE_URL: sandbox.url, EVENTSYNC_API_KEY: sandbox.apiKey };
     const args = ['sync', '--listen', '0', '--data-dir', dir, '--no-status', '--rate-limit', 'read:100000/1m', '--lookback', '1s'];
