@@ -132,6 +132,9 @@ describe('eventsync run --coordinator', () => {
     await waitFor('the stalled worker noticing it lost its leases', () => /lost its lease/.test(stopped.stderr_()), 30_000);
 
     const revoked = sandbox.tenant('tenant-0007')!;
+    // Revoked once its connection has a subscription (its new owner may still be making one after
+    // the takeover): the end checks that a revoked key's subscription is the one left behind.
+    await waitFor('a subscription for the tenant about to be revoked', () => (revoked.stats() as { webhooks: { subscriptions: number } }).webhooks.subscriptions > 0, 30_000);
     revoked.revoke();
     doomed.kill('SIGKILL');
     await sleep(2_000);
