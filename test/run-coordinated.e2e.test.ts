@@ -63,6 +63,11 @@ async function ownersByPid(client = db): Promise<Map<number, number>> {
   return counts;
 }
 
+/** Webhook subscriptions a tenant of the sandbox has, whoever made them. */
+function subscriptionCount(tenant: { stats(): unknown }): number {
+  return (tenant.stats() as { webhooks: { subscriptions: number } }).webhooks.subscriptions;
+}
+
 async function rowCounts(): Promise<Map<string, number>> {
   const { rows } = await db.query<{ source: string; n: number }>('SELECT source, count(*)::int AS n FROM eventsync_events GROUP BY source');
   return new Map(rows.map((row) => [row.source, row.n]));
@@ -134,7 +139,7 @@ describe('eventsync run --coordinator', () => {
     const revoked = sandbox.tenant('tenant-0007')!;
     // Revoked once its connection has a subscription (its new owner may still be making one after
     // the takeover): the end checks that a revoked key's subscription is the one left behind.
-    await waitFor('a subscription for the tenant about to be revoked', () => (revoked.stats() as { webhooks: { subscriptions: number } }).webhooks.subscriptions > 0, 30_000);
+    await waitFor('a subscription for the tenant about to be revoked', () => subscriptionCount(revoked) > 0, 30_000);
     revoked.revoke();
     doomed.kill('SIGKILL');
     await sleep(2_000);
@@ -198,7 +203,7 @@ describe('eventsync run --coordinator', () => {
     expect((await ownersByPid()).size).toBe(0);
     // Webhooks followed the leases: a new owner deleted the subscription its predecessor left
     // (killed, stalled), and the last one deleted its own; only the revoked key's could not go.
-    const left = sandbox.tenants.filter((tenant) => (tenant.stats() as { webhooks: { subscriptions: number } }).webhooks.subscriptions > 0).map((tenant) => tenant.slug);
+    const left = sandbox.tenants.filter((tenant) => subscriptionCount(tenant) > 0).map((tenant) => tenant.slug);
     expect(left).toEqual([revoked.slug]);
     for (const worker of workers) for (const tenant of sandbox.tenants.slice(0, 5)) expect(worker.stderr_()).not.toContain(tenant.apiKey);
   }, 300_000);
